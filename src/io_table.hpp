@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace eddy {
+class IoWatcher;
+}
+
+namespace eddy::detail {
+
+// Maps the tokens registered with the backend to active IoWatchers.
+//
+//   token = generation << 32 | slot
+//
+//   slots_:  [ w0 g7 ][ -- g3 ][ w2 g1 ] ...     free_: [ 1 ]
+//
+// Releasing a slot bumps its generation, so an event the backend reported
+// before the watcher stopped (or before its fd was closed and reused by
+// another watcher in the same slot) carries a stale token and resolves to
+// nullptr. Slots are recycled through a free list: no allocation once the
+// table has grown to the peak number of active watchers.
+class IoTable {
+ public:
+  // Returns the slot for `watcher`; its token is token(slot).
+  std::uint32_t acquire(IoWatcher* watcher);
+  void release(std::uint32_t slot) noexcept;
+
+  std::uint64_t token(std::uint32_t slot) const noexcept {
+    return static_cast<std::uint64_t>(slots_[slot].generation) << 32 | slot;
+  }
+
+  // The watcher a token was issued for, or nullptr if it has been released.
+  IoWatcher* find(std::uint64_t token) const noexcept {
+    const auto slot = static_cast<std::uint32_t>(token);
+    const auto generation = static_cast<std::uint32_t>(token >> 32);
+    if (slot >= slots_.size() || slots_[slot].generation != generation) {
+      return nullptr;
+    }
+    return slots_[slot].watcher;
+  }
+
+ private:
+  struct Slot {
+    IoWatcher* watcher;
+    std::uint32_t generation;
+  };
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+};
+
+}  // namespace eddy::detail

@@ -1,0 +1,280 @@
+#include "loop_core.hpp"
+
+#include "sys/fd.hpp"
+
+#include <eddy/signal_watcher.hpp>
+#include <eddy/timer.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace eddy::detail {
+
+LoopCore::LoopCore(Loop& loop, const LoopOptions& options)
+    : loop_(loop), poller_(make_poller(options.backend)), now_(Clock::now()) {}
+
+void LoopCore::start_wakeup() {
+  wakeup_watcher_.emplace(loop_, posts_.wakeup_fd(), [this](unsigned) { sys::eventfd_drain(posts_.wakeup_fd()); });
+  make_internal(*wakeup_watcher_);
+  wakeup_watcher_->start(kReadable);
+}
+
+LoopCore::~LoopCore() = default;
+
+void LoopCore::shutdown() noexcept {
+  if (active_watchers_ != 0 && thread_checks_enabled()) {
+    std::fprintf(stderr,
+                 "eddy: Loop destroyed while %zu watcher(s) are still active; stop or destroy every watcher "
+                 "before its Loop\n",
+                 active_watchers_);
+    std::abort();
+  }
+  owner_.claim();  // a loop may be destroyed by another thread once its own has finished
+  signals_.reset();
+  wakeup_watcher_.reset();
+}
+
+std::size_t LoopCore::active_count() const noexcept {
+  return active_watchers_ + deferred_.size() + (defer_batch_.size() - defer_cursor_) +
+         (post_batch_.size() - post_cursor_) + (posts_.has_pending() ? 1 : 0);
+}
+
+bool LoopCore::has_work() const noexcept { return active_count() != 0; }
+
+void LoopCore::enter() {
+  if (running_) {
+    throw std::logic_error("Loop::run called from inside one of the loop's callbacks");
+  }
+  owner_.claim();
+  now_ = Clock::now();
+}
+
+void LoopCore::run() {
+  enter();
+  running_ = true;
+  while (has_work()) {
+    iterate(std::nullopt);
+    if (stop_requested_) {
+      break;
+    }
+  }
+  running_ = false;
+  stop_requested_ = false;
+}
+
+bool LoopCore::run_once(std::optional<Duration> max_wait) {
+  enter();
+  running_ = true;
+  iterate(max_wait);
+  running_ = false;
+  stop_requested_ = false;
+  return has_work();
+}
+
+void LoopCore::stop() noexcept {
+  check_thread("Loop::stop");
+  stop_requested_ = true;
+}
+
+void LoopCore::defer(Task task) {
+  check_thread("Loop::defer");
+  deferred_.push_back(std::move(task));
+}
+
+std::optional<Duration> LoopCore::wait_timeout(std::optional<Duration> max_wait) const noexcept {
+  if (stop_requested_ || posts_.has_pending() || !deferred_.empty()) {
+    return Duration::zero();
+  }
+  std::optional<Duration> timeout = max_wait;
+  if (!timers_.empty()) {
+    // Measured from a fresh clock reading: callbacks since the last wait may
+    // have taken a while, and waiting the full interval would fire late.
+    Duration until = timers_.top_key() - Clock::now();
+    if (until < Duration::zero()) {
+      until = Duration::zero();
+    }
+    if (!timeout || until < *timeout) {
+      timeout = until;
+    }
+  }
+  return timeout;
+}
+
+void LoopCore::iterate(std::optional<Duration> max_wait) {
+  ready_.clear();
+  const std::error_code error = poller_->wait(wait_timeout(max_wait), ready_);
+  if (error) {
+    // EBADF/EINVAL here mean the backend's own fd is broken: nothing can
+    // continue safely, and spinning would hide it.
+    throw std::system_error(error, std::string(poller_->name()) + " wait");
+  }
+  now_ = Clock::now();
+  run_timers();
+  run_ready();
+  if (post_cursor_ == post_batch_.size()) {
+    post_batch_.clear();
+    post_cursor_ = 0;
+    posts_.take(post_batch_);
+  }
+  run_tasks(post_batch_, post_cursor_);
+  if (defer_cursor_ == defer_batch_.size()) {
+    defer_batch_.clear();
+    defer_cursor_ = 0;
+    defer_batch_.swap(deferred_);
+  }
+  run_tasks(defer_batch_, defer_cursor_);
+}
+
+void LoopCore::run_tasks(std::vector<Task>& batch, std::size_t& cursor) {
+  // The cursor advances before each call, so a task that throws is not run
+  // again and the rest of its batch runs on the next iteration.
+  while (cursor < batch.size()) {
+    Task& task = batch[cursor++];
+    task();
+  }
+  batch.clear();
+  cursor = 0;
+}
+
+void LoopCore::run_timers() {
+  while (!timers_.empty() && timers_.top_key() <= now_) {
+    Timer& timer = timers_.top();
+    if (timer.due_ > now_) {
+      // Postponed by refresh() since it was scheduled: look again later.
+      timers_.rekey(timer, timer.due_);
+      continue;
+    }
+    if (timer.repeat_ > Duration::zero()) {
+      TimePoint next = timer.due_ + timer.repeat_;
+      if (next <= now_) {
+        // Fell behind by more than one period: skip the missed ticks rather
+        // than firing a burst.
+        next = now_ + timer.repeat_;
+      }
+      timer.due_ = next;
+      timers_.schedule(timer, next);
+    } else {
+      timers_.remove(timer);
+      --active_watchers_;
+    }
+    timer.on_expire_();  // may destroy `timer`: not touched below
+  }
+}
+
+void LoopCore::run_ready() {
+  for (const ReadyEvent& event : ready_) {
+    IoWatcher* watcher = io_table_.find(event.token);
+    if (watcher == nullptr) {
+      continue;  // stopped, destroyed or re-registered since the wait
+    }
+    const unsigned events = event.events & (watcher->events_ | kError | kHangup);
+    if (events != kNone) {
+      watcher->on_ready_(events);
+    }
+  }
+}
+
+std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept {
+  check_thread("IoWatcher::start");
+  events &= kReadable | kWritable;
+  if (events == kNone) {
+    io_stop(watcher);
+    return {};
+  }
+  if (watcher.events_ != kNone) {
+    if (events == watcher.events_) {
+      return {};
+    }
+    if (std::error_code ec = poller_->modify(watcher.fd_, events, io_table_.token(watcher.slot_))) {
+      return ec;
+    }
+    watcher.events_ = events;
+    return {};
+  }
+  std::uint32_t slot;
+  try {
+    slot = io_table_.acquire(&watcher);
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (std::error_code ec = poller_->add(watcher.fd_, events, io_table_.token(slot))) {
+    io_table_.release(slot);
+    return ec;
+  }
+  watcher.slot_ = slot;
+  watcher.events_ = events;
+  if (watcher.counted_) {
+    ++active_watchers_;
+  }
+  return {};
+}
+
+void LoopCore::io_stop(IoWatcher& watcher) noexcept {
+  // Stopping an inactive watcher touches nothing shared, so it is allowed
+  // from any thread (a destructor running after the loop's thread is gone).
+  if (watcher.events_ == kNone) {
+    return;
+  }
+  check_thread("IoWatcher::stop");
+  poller_->remove(watcher.fd_);
+  io_table_.release(watcher.slot_);
+  watcher.events_ = kNone;
+  if (watcher.counted_) {
+    --active_watchers_;
+  }
+}
+
+void LoopCore::timer_schedule(Timer& timer, TimePoint due) {
+  check_thread("Timer::start");
+  if (!timer.is_active()) {
+    ++active_watchers_;
+  }
+  timer.due_ = due;
+  try {
+    timers_.schedule(timer, due);
+  } catch (...) {
+    --active_watchers_;
+    throw;
+  }
+}
+
+void LoopCore::timer_postpone(Timer& timer, TimePoint due) {
+  check_thread("Timer::refresh");
+  if (timer.is_active() && due >= timer.due_) {
+    timer.due_ = due;  // the heap entry is earlier; run_timers() re-keys it
+    return;
+  }
+  timer_schedule(timer, due);
+}
+
+void LoopCore::timer_cancel(Timer& timer) noexcept {
+  if (timer.is_active()) {
+    check_thread("Timer::stop");
+    timers_.remove(timer);
+    --active_watchers_;
+  }
+}
+
+void LoopCore::signal_start(SignalWatcher& watcher) {
+  check_thread("SignalWatcher::start");
+  if (watcher.is_active()) {
+    return;
+  }
+  if (!signals_) {
+    signals_ = std::make_unique<SignalDispatcher>(loop_);
+  }
+  signals_->start(watcher);
+  ++active_watchers_;
+}
+
+void LoopCore::signal_stop(SignalWatcher& watcher) noexcept {
+  if (!watcher.is_active()) {
+    return;
+  }
+  check_thread("SignalWatcher::stop");
+  signals_->stop(watcher);
+  --active_watchers_;
+}
+
+}  // namespace eddy::detail

@@ -1,0 +1,94 @@
+#pragma once
+
+#include "io_table.hpp"
+#include "poller/poller.hpp"
+#include "post_queue.hpp"
+#include "signal_dispatcher.hpp"
+#include "thread_owner.hpp"
+#include "timer_heap.hpp"
+
+#include <eddy/io_watcher.hpp>
+#include <eddy/loop.hpp>
+
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+namespace eddy::detail {
+
+// The state behind eddy::Loop and the code of one iteration. Watchers reach
+// it through Loop::core(); everything here runs on the loop's thread except
+// post().
+class LoopCore {
+ public:
+  using Task = Loop::Task;
+
+  LoopCore(Loop& loop, const LoopOptions& options);
+  ~LoopCore();
+
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  void run();
+  bool run_once(std::optional<Duration> max_wait);
+  void stop() noexcept;
+  TimePoint now() const noexcept { return now_; }
+  void post(Task task) { posts_.push(std::move(task)); }
+  void defer(Task task);
+  std::string_view backend_name() const noexcept { return poller_->name(); }
+  std::size_t active_count() const noexcept;
+
+  // Registers the wakeup eventfd; called by Loop once core() is reachable.
+  void start_wakeup();
+  // Stops the loop's own watchers; called by ~Loop before the core goes.
+  void shutdown() noexcept;
+
+  void check_thread(const char* operation) const noexcept { owner_.check(operation); }
+
+  // IoWatcher
+  std::error_code io_start(IoWatcher& watcher, unsigned events) noexcept;
+  void io_stop(IoWatcher& watcher) noexcept;
+  // Marks one of the loop's own watchers: it does not keep run() going.
+  void make_internal(IoWatcher& watcher) noexcept { watcher.counted_ = false; }
+
+  // Timer
+  void timer_schedule(Timer& timer, TimePoint due);
+  void timer_postpone(Timer& timer, TimePoint due);
+  void timer_cancel(Timer& timer) noexcept;
+
+  // SignalWatcher
+  void signal_start(SignalWatcher& watcher);
+  void signal_stop(SignalWatcher& watcher) noexcept;
+
+ private:
+  void enter();
+  bool has_work() const noexcept;
+  void iterate(std::optional<Duration> max_wait);
+  std::optional<Duration> wait_timeout(std::optional<Duration> max_wait) const noexcept;
+  void run_timers();
+  void run_ready();
+  static void run_tasks(std::vector<Task>& batch, std::size_t& cursor);
+
+  Loop& loop_;
+  ThreadOwner owner_;
+  std::unique_ptr<Poller> poller_;
+  IoTable io_table_;
+  TimerHeap timers_;
+  PostQueue posts_;
+  std::vector<ReadyEvent> ready_;
+  std::vector<Task> post_batch_;
+  std::size_t post_cursor_ = 0;
+  std::vector<Task> deferred_;
+  std::vector<Task> defer_batch_;
+  std::size_t defer_cursor_ = 0;
+  TimePoint now_;
+  std::size_t active_watchers_ = 0;
+  bool running_ = false;
+  bool stop_requested_ = false;
+  // Declared last: their destructors unregister from the members above.
+  std::optional<IoWatcher> wakeup_watcher_;
+  std::unique_ptr<SignalDispatcher> signals_;  // created on the first SignalWatcher::start
+};
+
+}  // namespace eddy::detail

@@ -1,0 +1,136 @@
+// The epoll backend.
+//
+// Pitfalls of epoll(7) that shape this file:
+// - A registration belongs to the open file description, not to the fd
+//   number. Closing an fd removes it from the set only when no dup of it
+//   remains (after fork, for instance), and a stale registration then keeps
+//   reporting under the old token. The loop puts a generation number in the
+//   token (epoll_data.u64) and drops events whose generation is stale, so
+//   such events never reach the watcher that now owns that fd number.
+// - EPOLLERR and EPOLLHUP are always reported, whatever the interest; an fd
+//   registered with empty interest still wakes the loop with them. The loop
+//   therefore removes fds instead of registering them with no events.
+// - epoll_wait takes milliseconds; a 0.3 ms timer would wait 0 ms (busy
+//   loop) or 1 ms (late). epoll_pwait2 (Linux 5.11) takes a timespec; on
+//   older kernels it fails with ENOSYS and we round up to whole ms, which is
+//   late, never early.
+// - EPOLL_CTL_DEL on an fd that was already closed fails with EBADF; that
+//   is expected and ignored.
+#include "poller/epoll_poller.hpp"
+
+#include "sys/error.hpp"
+
+#include <eddy/io_events.hpp>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <ctime>
+
+namespace eddy::detail {
+namespace {
+
+constexpr std::size_t kInitialEvents = 64;
+
+std::uint32_t to_epoll(unsigned events) noexcept {
+  std::uint32_t out = 0;
+  if ((events & kReadable) != 0U) {
+    out |= EPOLLIN | EPOLLRDHUP;
+  }
+  if ((events & kWritable) != 0U) {
+    out |= EPOLLOUT;
+  }
+  return out;
+}
+
+unsigned from_epoll(std::uint32_t events) noexcept {
+  unsigned out = kNone;
+  // A peer's FIN (EPOLLRDHUP) makes the fd readable: read() returns 0.
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0U) {
+    out |= kReadable;
+  }
+  if ((events & EPOLLOUT) != 0U) {
+    out |= kWritable;
+  }
+  if ((events & EPOLLERR) != 0U) {
+    out |= kError;
+  }
+  if ((events & EPOLLHUP) != 0U) {
+    out |= kHangup;
+  }
+  return out;
+}
+
+}  // namespace
+
+EpollPoller::EpollPoller() : epfd_(::epoll_create1(EPOLL_CLOEXEC)), events_(kInitialEvents) {
+  if (!epfd_) {
+    sys::throw_last_error("epoll_create1");
+  }
+}
+
+std::error_code EpollPoller::add(int fd, unsigned events, std::uint64_t token) noexcept {
+  epoll_event ev{};
+  ev.events = to_epoll(events);
+  ev.data.u64 = token;
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return sys::last_error();
+  }
+  return {};
+}
+
+std::error_code EpollPoller::modify(int fd, unsigned events, std::uint64_t token) noexcept {
+  epoll_event ev{};
+  ev.events = to_epoll(events);
+  ev.data.u64 = token;
+  if (::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
+    return sys::last_error();
+  }
+  return {};
+}
+
+void EpollPoller::remove(int fd) noexcept {
+  // Before Linux 2.6.9 DEL needed a non-null event pointer; pass one anyway.
+  epoll_event ev{};
+  ::epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, &ev);
+}
+
+int EpollPoller::wait_raw(std::optional<Duration> timeout) noexcept {
+  const int max_events = static_cast<int>(events_.size());
+  if (have_pwait2_ && timeout) {
+    const auto ns = timeout->count() < 0 ? 0 : timeout->count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    // Called through syscall(2): glibc before 2.35 has no wrapper.
+    const long n = ::syscall(SYS_epoll_pwait2, epfd_.get(), events_.data(), max_events, &ts, nullptr, 0);
+    if (n >= 0 || errno != ENOSYS) {
+      return static_cast<int>(n);
+    }
+    have_pwait2_ = false;
+  }
+  int ms = -1;
+  if (timeout) {
+    const auto ns = timeout->count() < 0 ? 0 : timeout->count();
+    const auto rounded_up = (ns + 999'999) / 1'000'000;
+    ms = rounded_up > INT_MAX ? INT_MAX : static_cast<int>(rounded_up);
+  }
+  return ::epoll_wait(epfd_.get(), events_.data(), max_events, ms);
+}
+
+std::error_code EpollPoller::wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) {
+  const int n = wait_raw(timeout);
+  if (n < 0) {
+    return errno == EINTR ? std::error_code{} : sys::last_error();
+  }
+  for (int i = 0; i < n; ++i) {
+    const epoll_event& ev = events_[static_cast<std::size_t>(i)];
+    ready.push_back({ev.data.u64, from_epoll(ev.events)});
+  }
+  if (static_cast<std::size_t>(n) == events_.size()) {
+    // Full: more may be waiting. Grow so the next wait can take them all.
+    events_.resize(events_.size() * 2);
+  }
+  return {};
+}
+
+}  // namespace eddy::detail

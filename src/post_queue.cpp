@@ -1,0 +1,33 @@
+#include "post_queue.hpp"
+
+namespace eddy::detail {
+
+PostQueue::PostQueue() : wakeup_(sys::make_eventfd()) {}
+
+void PostQueue::push(Task task) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mutex_);
+    was_empty = incoming_.empty();
+    incoming_.push_back(std::move(task));
+    pending_.store(true, std::memory_order_release);
+  }
+  if (was_empty) {
+    sys::eventfd_signal(wakeup_.get());
+  }
+}
+
+void PostQueue::take(std::vector<Task>& batch) {
+  std::lock_guard lock(mutex_);
+  if (batch.empty()) {
+    batch.swap(incoming_);
+  } else {
+    for (Task& task : incoming_) {
+      batch.push_back(std::move(task));
+    }
+    incoming_.clear();
+  }
+  pending_.store(false, std::memory_order_release);
+}
+
+}  // namespace eddy::detail

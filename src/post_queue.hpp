@@ -1,0 +1,43 @@
+#pragma once
+
+#include "sys/fd.hpp"
+
+#include <eddy/function.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+namespace eddy::detail {
+
+// Tasks posted to a loop from any thread, and the eventfd that wakes it.
+//
+//   producers --push--> incoming_ --take (swap)--> the loop's batch vector
+//
+// push() signals the eventfd only when it finds incoming_ empty: the loop
+// takes the whole queue at once, so one wakeup per batch is enough, and a
+// push that finds the queue non-empty knows a wakeup is already pending.
+// Both vectors keep their capacity, so a warmed-up queue of small tasks
+// allocates nothing.
+class PostQueue {
+ public:
+  using Task = Function<void()>;
+
+  PostQueue();
+
+  int wakeup_fd() const noexcept { return wakeup_.get(); }
+
+  void push(Task task);
+  // Moves every queued task to the back of `batch` (which should be empty, so
+  // that swapping is enough).
+  void take(std::vector<Task>& batch);
+  bool has_pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  sys::UniqueFd wakeup_;
+  std::mutex mutex_;
+  std::vector<Task> incoming_;
+  std::atomic<bool> pending_{false};
+};
+
+}  // namespace eddy::detail

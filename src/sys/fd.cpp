@@ -1,0 +1,45 @@
+#include "sys/fd.hpp"
+
+#include "sys/error.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+namespace eddy::sys {
+
+void UniqueFd::reset(int fd) noexcept {
+  if (fd_ >= 0) {
+    // close() may report EINTR, but Linux has released the fd by then
+    // (close(2), "Dealing with error returns"): never retry.
+    ::close(fd_);
+  }
+  fd_ = fd;
+}
+
+UniqueFd make_eventfd() {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) {
+    throw_last_error("eventfd");
+  }
+  return UniqueFd(fd);
+}
+
+void eventfd_signal(int fd) noexcept {
+  std::uint64_t one = 1;
+  ssize_t n;
+  do {
+    n = ::write(fd, &one, sizeof one);
+  } while (n < 0 && errno == EINTR);
+}
+
+void eventfd_drain(int fd) noexcept {
+  std::uint64_t value;
+  ssize_t n;
+  do {
+    n = ::read(fd, &value, sizeof value);
+  } while (n < 0 && errno == EINTR);
+}
+
+}  // namespace eddy::sys

@@ -1,0 +1,24 @@
+#include "loop_core.hpp"
+
+#include <eddy/loop.hpp>
+#include <eddy/timer.hpp>
+
+namespace eddy {
+
+Timer::Timer(Loop& loop, Callback on_expire) : loop_(loop), on_expire_(std::move(on_expire)) {}
+
+Timer::~Timer() { stop(); }
+
+void Timer::start(Duration timeout, Duration repeat) {
+  timeout_ = timeout < Duration::zero() ? Duration::zero() : timeout;
+  repeat_ = repeat < Duration::zero() ? Duration::zero() : repeat;
+  loop_.core().timer_schedule(*this, Clock::now() + timeout_);
+}
+
+void Timer::restart() { start(timeout_, repeat_); }
+
+void Timer::refresh() { loop_.core().timer_postpone(*this, loop_.now() + timeout_); }
+
+void Timer::stop() noexcept { loop_.core().timer_cancel(*this); }
+
+}  // namespace eddy
