@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <system_error>
 #include <vector>
 
 namespace eddy {
@@ -20,11 +21,17 @@ namespace eddy::detail {
 // another watcher in the same slot) carries a stale token and resolves to
 // nullptr. Slots are recycled through a free list: no allocation once the
 // table has grown to the peak number of active watchers.
+//
+// The table also records which slot owns each fd, so that a second watcher
+// on an fd fails with EEXIST on every backend (epoll would accept it when the
+// first watcher's fd was closed without stopping it, and the first watcher's
+// stop() would then unregister the second).
 class IoTable {
  public:
-  // Returns the slot for `watcher`; its token is token(slot).
-  std::uint32_t acquire(IoWatcher* watcher);
-  void release(std::uint32_t slot) noexcept;
+  // Takes a slot for `watcher` on `fd` and stores it in `slot`; its token is
+  // token(slot). Fails with EEXIST when another watcher holds `fd`.
+  std::error_code acquire(IoWatcher* watcher, int fd, std::uint32_t& slot) noexcept;
+  void release(std::uint32_t slot, int fd) noexcept;
 
   std::uint64_t token(std::uint32_t slot) const noexcept {
     return static_cast<std::uint64_t>(slots_[slot].generation) << 32 | slot;
@@ -45,8 +52,11 @@ class IoTable {
     IoWatcher* watcher;
     std::uint32_t generation;
   };
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
+  std::vector<std::uint32_t> slot_by_fd_;  // kNoSlot where no watcher holds the fd
 };
 
 }  // namespace eddy::detail

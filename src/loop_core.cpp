@@ -192,14 +192,12 @@ std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept
     watcher.events_ = events;
     return {};
   }
-  std::uint32_t slot;
-  try {
-    slot = io_table_.acquire(&watcher);
-  } catch (const std::bad_alloc&) {
-    return std::make_error_code(std::errc::not_enough_memory);
+  std::uint32_t slot = 0;
+  if (std::error_code ec = io_table_.acquire(&watcher, watcher.fd_, slot)) {
+    return ec;
   }
   if (std::error_code ec = poller_->add(watcher.fd_, events, io_table_.token(slot))) {
-    io_table_.release(slot);
+    io_table_.release(slot, watcher.fd_);
     return ec;
   }
   watcher.slot_ = slot;
@@ -218,7 +216,7 @@ void LoopCore::io_stop(IoWatcher& watcher) noexcept {
   }
   check_thread("IoWatcher::stop");
   poller_->remove(watcher.fd_);
-  io_table_.release(watcher.slot_);
+  io_table_.release(watcher.slot_, watcher.fd_);
   watcher.events_ = kNone;
   if (watcher.counted_) {
     --active_watchers_;

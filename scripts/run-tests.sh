@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is missing, then builds and runs the whole test suite twice:
+# in the release build and in the ASan+UBSan build. Each run covers both
+# backends (every loop and network test is registered once per backend).
+# Extra arguments go to ctest, e.g. scripts/run-tests.sh -R Timer
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+eddy_install_packages
+jobs=$(nproc)
+for preset in release asan; do
+  echo "== $preset build ==" >&2
+  eddy_configure "$preset"
+  cmake --build --preset "$preset" -j "$jobs"
+  (cd "$eddy_root" && ctest --preset "$preset" -j "$jobs" "$@")
+done
+echo "eddy: all tests passed (release and asan, epoll and poll)" >&2

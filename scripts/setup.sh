@@ -1,0 +1,39 @@
+# Sourced by run-echo.sh and run-tests.sh: makes sure the Debian packages
+# eddy needs are installed, then configures a CMake preset if needed.
+
+eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Everything the build, the tests and the benchmarks need, as Debian 12
+# package names.
+eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev)
+
+eddy_install_packages() {
+  local missing=() pkg
+  for pkg in "${eddy_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "eddy: missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "eddy: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine may have empty package lists; update only when needed.
+  if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+    apt-get update
+    apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# eddy_configure PRESET: configures build/PRESET once; later runs reuse it
+# (CMake re-runs itself when a CMakeLists.txt changes).
+eddy_configure() {
+  local preset=$1
+  if [ ! -f "$eddy_root/build/$preset/build.ninja" ]; then
+    (cd "$eddy_root" && cmake --preset "$preset" >/dev/null)
+  fi
+}
