@@ -16,8 +16,28 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/eddyConfigVersion.cmake C
 install(FILES ${PROJECT_BINARY_DIR}/eddyConfig.cmake ${PROJECT_BINARY_DIR}/eddyConfigVersion.cmake
   DESTINATION ${eddy_cmake_dir})
 
+# eddy.pc finds its prefix from its own location (${pcfiledir}, which both
+# pkg-config and pkgconf define), as eddyConfig.cmake does: the prefix given to
+# `cmake --install --prefix` is only known at install time, after this file
+# was generated, and the installed tree may be moved. Absolute install
+# directories are written as they are.
+set(eddy_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(IS_ABSOLUTE "${eddy_pc_dir}")
+  set(eddy_pc_prefix "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH eddy_pc_up "/prefix/${eddy_pc_dir}" "/prefix")
+  string(REGEX REPLACE "/$" "" eddy_pc_up "${eddy_pc_up}")
+  set(eddy_pc_prefix "\${pcfiledir}/${eddy_pc_up}")
+endif()
+foreach(dir LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+    set(eddy_pc_${dir} "${CMAKE_INSTALL_${dir}}")
+  else()
+    set(eddy_pc_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+  endif()
+endforeach()
 configure_file(cmake/eddy.pc.in ${PROJECT_BINARY_DIR}/eddy.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/eddy.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/eddy.pc DESTINATION ${eddy_pc_dir})
 
 if(EDDY_BUILD_APPS)
   install(TARGETS eddy-echo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
