@@ -1,0 +1,113 @@
+// eddy-echo's command line: --help, --version, and one clear line on stderr
+// with exit code 2 for a usage error, 1 for a runtime error.
+
+#include "echo_fixture.hpp"
+#include "echo_process.hpp"
+#include "owned_fd.hpp"
+#include "tcp_client.hpp"
+
+#include <eddy/version.hpp>
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <vector>
+
+namespace echo_test {
+namespace {
+
+using EchoCli = EchoProcessTest;
+
+// The run ended with `code` and wrote exactly one line on stderr, prefixed
+// "eddy-echo: " and containing each of `mentions`.
+::testing::AssertionResult fails_with_one_line(const EchoRun& run, int code, const std::vector<std::string>& mentions) {
+  if (!run.status) {
+    return ::testing::AssertionFailure() << "eddy-echo did not exit; stderr:\n" << run.err;
+  }
+  if (!run.status->exited_with(code)) {
+    return ::testing::AssertionFailure() << "expected exit code " << code << ", got " << run.status->describe()
+                                         << "; stderr:\n"
+                                         << run.err;
+  }
+  const bool one_line = !run.err.empty() && run.err.find('\n') == run.err.size() - 1;
+  if (!one_line || !run.err.starts_with("eddy-echo: ")) {
+    return ::testing::AssertionFailure() << "expected one line starting with \"eddy-echo: \", got:\n" << run.err;
+  }
+  for (const std::string& mention : mentions) {
+    if (run.err.find(mention) == std::string::npos) {
+      return ::testing::AssertionFailure() << "stderr does not mention \"" << mention << "\": " << run.err;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::vector<std::string> with_backend(std::vector<std::string> args) {
+  args.push_back("--backend");
+  args.push_back(backend_under_test());
+  return args;
+}
+
+TEST_F(EchoCli, HelpListsTheFlagsAndExitsZero) {
+  const EchoRun run = run_echo({"--help"});
+  ASSERT_TRUE(run.status && run.status->exited_with(0)) << run.err;
+  for (const char* flag : {"--port", "--bind", "--backend", "--version", "--help"}) {
+    EXPECT_NE(run.out.find(flag), std::string::npos) << flag << " missing from:\n" << run.out;
+  }
+}
+
+TEST_F(EchoCli, VersionPrintsTheLibraryVersionAndExitsZero) {
+  const EchoRun run = run_echo({"--version"});
+  ASSERT_TRUE(run.status && run.status->exited_with(0)) << run.err;
+  EXPECT_EQ(run.out, std::string("eddy-echo ") + EDDY_VERSION_STRING + "\n");
+}
+
+TEST_F(EchoCli, UnknownFlagIsAUsageErrorNamingIt) {
+  EXPECT_TRUE(fails_with_one_line(run_echo(with_backend({"--nope"})), 2, {"--nope"}));
+}
+
+TEST_F(EchoCli, PortZeroIsAUsageError) {
+  EXPECT_TRUE(fails_with_one_line(run_echo(with_backend({"--port", "0"})), 2, {"--port"}));
+}
+
+TEST_F(EchoCli, PortAbove65535IsAUsageError) {
+  EXPECT_TRUE(fails_with_one_line(run_echo(with_backend({"--port", "70000"})), 2, {"--port"}));
+}
+
+TEST_F(EchoCli, NonNumericPortIsAUsageError) {
+  EXPECT_TRUE(fails_with_one_line(run_echo(with_backend({"--port", "abc"})), 2, {"--port", "abc"}));
+}
+
+TEST_F(EchoCli, UnparseableBindAddressIsAUsageError) {
+  EXPECT_TRUE(
+      fails_with_one_line(run_echo(with_backend({"--bind", "not-an-address"})), 2, {"--bind", "not-an-address"}));
+}
+
+TEST_F(EchoCli, UnknownBackendFlagIsAUsageError) {
+  EXPECT_TRUE(fails_with_one_line(run_echo({"--backend", "bogus"}), 2, {"--backend", "bogus"}));
+}
+
+TEST_F(EchoCli, UnknownBackendInEnvironmentIsAUsageError) {
+  EXPECT_TRUE(fails_with_one_line(run_echo({"--port", "1"}, {"EDDY_BACKEND=bogus"}), 2, {"EDDY_BACKEND", "bogus"}));
+}
+
+TEST_F(EchoCli, AddressInUseIsARuntimeErrorNamingTheAddress) {
+  // Hold the port with a listening socket of our own.
+  OwnedFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::listen(holder.get(), 1), 0);
+  ASSERT_EQ(::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+
+  const EchoRun run = run_echo(with_backend({"--bind", "127.0.0.1", "--port", port}));
+  EXPECT_TRUE(fails_with_one_line(run, 1, {"cannot listen on 127.0.0.1:" + port, "Address already in use"}));
+}
+
+}  // namespace
+}  // namespace echo_test
