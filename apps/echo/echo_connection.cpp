@@ -33,7 +33,7 @@ std::size_t send_some(int fd, std::span<const char> data, std::error_code& ec) {
 
 }  // namespace
 
-EchoConnection::EchoConnection(eddy::Loop& loop, UniqueFd socket, std::span<char> read_buffer, CloseCallback on_close)
+EchoConnection::EchoConnection(eddy::Loop& loop, eddy::UniqueFd socket, std::span<char> read_buffer, CloseCallback on_close)
     : socket_(std::move(socket)),
       read_buffer_(read_buffer),
       on_close_(std::move(on_close)),

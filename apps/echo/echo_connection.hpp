@@ -1,6 +1,6 @@
 #pragma once
 
-#include "unique_fd.hpp"
+#include <eddy/unique_fd.hpp>
 
 #include <eddy/function.hpp>
 #include <eddy/io_watcher.hpp>
@@ -50,7 +50,7 @@ class EchoConnection {
   // `read_buffer` is scratch space shared by every connection of a server:
   // a read is echoed (or its tail copied to pending_) before the callback
   // returns, and one loop runs one callback at a time.
-  EchoConnection(eddy::Loop& loop, UniqueFd socket, std::span<char> read_buffer, CloseCallback on_close);
+  EchoConnection(eddy::Loop& loop, eddy::UniqueFd socket, std::span<char> read_buffer, CloseCallback on_close);
 
   EchoConnection(const EchoConnection&) = delete;
   EchoConnection& operator=(const EchoConnection&) = delete;
@@ -71,7 +71,7 @@ class EchoConnection {
 
   // Declared before watcher_ so that it is closed after the watcher stops:
   // a watcher must never outlive the descriptor it watches.
-  UniqueFd socket_;
+  eddy::UniqueFd socket_;
   std::span<char> read_buffer_;
   // Output the kernel has not taken yet: pending_[pending_offset_, size()).
   // Cleared, but its capacity kept, when drained, so a connection that

@@ -23,7 +23,7 @@ constexpr std::size_t kReadSize = 64 * 1024;
 constexpr std::chrono::milliseconds kAcceptPause{100};
 constexpr std::chrono::seconds kShedReportInterval{1};
 
-UniqueFd open_spare() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+eddy::UniqueFd open_spare() { return eddy::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
 // accept(2), "Error handling": Linux reports some network errors of the
 // new connection through accept; like an aborted connection they concern
@@ -47,7 +47,7 @@ bool is_per_connection_error(int error) {
 
 }  // namespace
 
-EchoServer::EchoServer(eddy::Loop& loop, UniqueFd listener)
+EchoServer::EchoServer(eddy::Loop& loop, eddy::UniqueFd listener)
     : loop_(loop),
       listener_(std::move(listener)),
       read_buffer_(kReadSize),
@@ -72,7 +72,7 @@ void EchoServer::stop() noexcept {
 void EchoServer::on_acceptable() {
   // Drain the whole listen queue: a burst of clients costs one wakeup.
   for (;;) {
-    UniqueFd socket(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    eddy::UniqueFd socket(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (socket) {
       add_connection(std::move(socket));
       continue;
@@ -100,7 +100,7 @@ void EchoServer::on_acceptable() {
   }
 }
 
-void EchoServer::add_connection(UniqueFd socket) {
+void EchoServer::add_connection(eddy::UniqueFd socket) {
   // Echoed bytes go out as soon as they are read: Nagle's algorithm would
   // hold small replies back until the previous one is acknowledged.
   const int on = 1;
@@ -133,7 +133,7 @@ EchoServer::ShedResult EchoServer::shed_connection() {
     return ShedResult::kFailed;
   }
   spare_fd_.reset();
-  UniqueFd shed(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  eddy::UniqueFd shed(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   const int error = errno;
   spare_fd_ = open_spare();
   if (!shed) {

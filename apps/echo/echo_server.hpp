@@ -1,7 +1,7 @@
 #pragma once
 
 #include "echo_connection.hpp"
-#include "unique_fd.hpp"
+#include <eddy/unique_fd.hpp>
 
 #include <eddy/clock.hpp>
 #include <eddy/io_watcher.hpp>
@@ -35,7 +35,7 @@ namespace eddy_echo {
 class EchoServer {
  public:
   // `listener` is a non-blocking listening socket (listen_on()).
-  EchoServer(eddy::Loop& loop, UniqueFd listener);
+  EchoServer(eddy::Loop& loop, eddy::UniqueFd listener);
 
   EchoServer(const EchoServer&) = delete;
   EchoServer& operator=(const EchoServer&) = delete;
@@ -51,7 +51,7 @@ class EchoServer {
 
  private:
   void on_acceptable();
-  void add_connection(UniqueFd socket);
+  void add_connection(eddy::UniqueFd socket);
   void on_connection_close(EchoConnection& connection);
   enum class ShedResult { kShed, kQueueEmpty, kFailed };
   // Gives up the spare descriptor for a moment to accept one waiting client
@@ -64,8 +64,8 @@ class EchoServer {
   void resume_accepting();
 
   eddy::Loop& loop_;
-  UniqueFd listener_;
-  UniqueFd spare_fd_;
+  eddy::UniqueFd listener_;
+  eddy::UniqueFd spare_fd_;
   std::vector<char> read_buffer_;  // shared by all connections (see EchoConnection)
   std::unordered_map<int, std::unique_ptr<EchoConnection>> connections_;
   eddy::IoWatcher accept_watcher_;

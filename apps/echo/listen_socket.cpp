@@ -6,9 +6,9 @@
 
 namespace eddy_echo {
 
-UniqueFd listen_on(const SocketAddress& address, std::error_code& ec) {
+eddy::UniqueFd listen_on(const SocketAddress& address, std::error_code& ec) {
   ec.clear();
-  UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  eddy::UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     ec.assign(errno, std::system_category());
     return {};

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "socket_address.hpp"
-#include "unique_fd.hpp"
+#include <eddy/unique_fd.hpp>
 
 #include <system_error>
 
@@ -12,8 +12,8 @@ namespace eddy_echo {
 // SO_REUSEADDR so that a restart does not wait out TIME_WAIT connections of
 // the previous run.
 //
-// On failure returns an empty UniqueFd and sets `ec` to the errno of the step
+// On failure returns an empty eddy::UniqueFd and sets `ec` to the errno of the step
 // that failed (EADDRINUSE from bind, EACCES for a privileged port, ...).
-UniqueFd listen_on(const SocketAddress& address, std::error_code& ec);
+eddy::UniqueFd listen_on(const SocketAddress& address, std::error_code& ec);
 
 }  // namespace eddy_echo

@@ -74,7 +74,7 @@ std::optional<int> parse_command_line(int argc, char** argv, EchoOptions& option
 // Listens on `address` and runs `loop` until SIGINT or SIGTERM.
 int serve(eddy::Loop& loop, const SocketAddress& address) {
   std::error_code ec;
-  eddy_echo::UniqueFd listener = eddy_echo::listen_on(address, ec);
+  eddy::UniqueFd listener = eddy_echo::listen_on(address, ec);
   if (ec) {
     report("cannot listen on " + address.to_string() + ": " + ec.message());
     return kExitRuntimeError;

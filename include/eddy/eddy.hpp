@@ -8,4 +8,5 @@
 #include <eddy/loop.hpp>
 #include <eddy/signal_watcher.hpp>
 #include <eddy/timer.hpp>
+#include <eddy/unique_fd.hpp>
 #include <eddy/version.hpp>

@@ -9,15 +9,6 @@
 
 namespace eddy::sys {
 
-void UniqueFd::reset(int fd) noexcept {
-  if (fd_ >= 0) {
-    // close() may report EINTR, but Linux has released the fd by then
-    // (close(2), "Dealing with error returns"): never retry.
-    ::close(fd_);
-  }
-  fd_ = fd;
-}
-
 UniqueFd make_eventfd() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) {

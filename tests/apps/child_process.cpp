@@ -68,13 +68,13 @@ ChildProcess ChildProcess::spawn(const std::string& path, const std::vector<std:
   if (::pipe2(out_fds, O_CLOEXEC) != 0) {
     throw errno_error("pipe2");
   }
-  OwnedFd out_read(out_fds[0]);
-  OwnedFd out_write(out_fds[1]);
+  eddy::UniqueFd out_read(out_fds[0]);
+  eddy::UniqueFd out_write(out_fds[1]);
   if (::pipe2(err_fds, O_CLOEXEC) != 0) {
     throw errno_error("pipe2");
   }
-  OwnedFd err_read(err_fds[0]);
-  OwnedFd err_write(err_fds[1]);
+  eddy::UniqueFd err_read(err_fds[0]);
+  eddy::UniqueFd err_write(err_fds[1]);
 
   // The child gets stdin, the two pipes, and nothing else: descriptors that
   // the test process inherited without close-on-exec (from ctest, a shell)
@@ -148,7 +148,7 @@ void ChildProcess::collect_output(int timeout_ms) {
   if (::poll(fds, 2, timeout_ms) <= 0) {
     return;
   }
-  OwnedFd* pipes[2] = {&out_pipe_, &err_pipe_};
+  eddy::UniqueFd* pipes[2] = {&out_pipe_, &err_pipe_};
   std::string* texts[2] = {&out_text_, &err_text_};
   for (int i = 0; i < 2; ++i) {
     if (fds[i].revents == 0) {

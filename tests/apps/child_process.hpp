@@ -1,7 +1,7 @@
 #pragma once
 
 #include "deadline.hpp"
-#include "owned_fd.hpp"
+#include <eddy/unique_fd.hpp>
 
 #include <sys/types.h>
 
@@ -67,8 +67,8 @@ class ChildProcess {
 
   pid_t pid_ = -1;
   std::optional<ExitStatus> status_;
-  OwnedFd out_pipe_;
-  OwnedFd err_pipe_;
+  eddy::UniqueFd out_pipe_;
+  eddy::UniqueFd err_pipe_;
   std::string out_text_;
   std::string err_text_;
 };

@@ -3,7 +3,7 @@
 
 #include "echo_fixture.hpp"
 #include "echo_process.hpp"
-#include "owned_fd.hpp"
+#include <eddy/unique_fd.hpp>
 #include "tcp_client.hpp"
 
 #include <eddy/version.hpp>
@@ -95,7 +95,7 @@ TEST_F(EchoCli, UnknownBackendInEnvironmentIsAUsageError) {
 
 TEST_F(EchoCli, AddressInUseIsARuntimeErrorNamingTheAddress) {
   // Hold the port with a listening socket of our own.
-  OwnedFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  eddy::UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

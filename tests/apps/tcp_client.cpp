@@ -40,10 +40,10 @@ socklen_t make_address(const std::string& ip, std::uint16_t port, sockaddr_stora
 }
 
 // A bound (not listening) socket on ip:port; port 0 lets the kernel choose.
-OwnedFd bind_socket(const std::string& ip, std::uint16_t port) {
+eddy::UniqueFd bind_socket(const std::string& ip, std::uint16_t port) {
   sockaddr_storage address;
   const socklen_t size = make_address(ip, port, address);
-  OwnedFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  eddy::UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), size) != 0) {
     return {};
   }
@@ -55,7 +55,7 @@ OwnedFd bind_socket(const std::string& ip, std::uint16_t port) {
 TcpClient TcpClient::connect(const std::string& ip, std::uint16_t port, Deadline deadline) {
   sockaddr_storage address;
   const socklen_t size = make_address(ip, port, address);
-  OwnedFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  eddy::UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     throw errno_failure("socket");
   }
@@ -276,7 +276,7 @@ std::string flood_bytes(std::size_t size) {
 }
 
 std::uint16_t pick_free_port(const std::string& ip) {
-  OwnedFd fd = bind_socket(ip, 0);
+  eddy::UniqueFd fd = bind_socket(ip, 0);
   if (!fd) {
     throw errno_failure("bind " + ip + " port 0");
   }

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "deadline.hpp"
-#include "owned_fd.hpp"
+#include <eddy/unique_fd.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -50,11 +50,11 @@ class TcpClient {
   void reset();
 
  private:
-  explicit TcpClient(OwnedFd socket) : socket_(std::move(socket)) {}
+  explicit TcpClient(eddy::UniqueFd socket) : socket_(std::move(socket)) {}
   // Waits for `events` (POLLIN/POLLOUT); false at the deadline.
   bool wait_for(short events, Deadline deadline) const;
 
-  OwnedFd socket_;
+  eddy::UniqueFd socket_;
 };
 
 // Sends flood_bytes() without ever reading until the connection has taken

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace eddy_echo {
+namespace eddy {
 
 // Owns a file descriptor and closes it exactly once: on destruction, on
 // reset(), or when another descriptor is moved in. -1 means "none".
@@ -12,10 +12,10 @@ class UniqueFd {
  public:
   UniqueFd() noexcept = default;
   explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
   UniqueFd& operator=(UniqueFd&& other) noexcept {
     if (this != &other) {
-      reset(std::exchange(other.fd_, -1));
+      reset(other.release());
     }
     return *this;
   }
@@ -26,10 +26,13 @@ class UniqueFd {
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
 
+  // Gives up ownership without closing.
+  int release() noexcept { return std::exchange(fd_, -1); }
+
   void reset(int fd = -1) noexcept {
     if (fd_ >= 0) {
       // close(2) on Linux releases the descriptor even when it reports
-      // EINTR, so it is never retried.
+      // EINTR ("Dealing with error returns"), so it is never retried.
       ::close(fd_);
     }
     fd_ = fd;
@@ -39,4 +42,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace eddy_echo
+}  // namespace eddy
