@@ -37,38 +37,47 @@ void LoopCore::shutdown() noexcept {
 
 std::size_t LoopCore::active_count() const noexcept {
   return active_watchers_ + deferred_.size() + (defer_batch_.size() - defer_cursor_) +
-         (post_batch_.size() - post_cursor_) + (posts_.has_pending() ? 1 : 0);
+         (post_batch_.size() - post_cursor_) + posts_.pending();
 }
 
 bool LoopCore::has_work() const noexcept { return active_count() != 0; }
 
-void LoopCore::enter() {
-  if (running_) {
-    throw std::logic_error("Loop::run called from inside one of the loop's callbacks");
+// Marks the loop as running for one run()/run_once() call, and clears the
+// marks again however the call ends (a callback may throw through it).
+class LoopCore::RunScope {
+ public:
+  explicit RunScope(LoopCore& core) : core_(core) {
+    if (core_.running_) {
+      throw std::logic_error("Loop::run called from inside one of the loop's callbacks");
+    }
+    core_.owner_.claim();
+    core_.now_ = Clock::now();
+    core_.running_ = true;
   }
-  owner_.claim();
-  now_ = Clock::now();
-}
+  ~RunScope() {
+    core_.running_ = false;
+    core_.stop_requested_ = false;
+  }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+ private:
+  LoopCore& core_;
+};
 
 void LoopCore::run() {
-  enter();
-  running_ = true;
+  RunScope scope(*this);
   while (has_work()) {
     iterate(std::nullopt);
     if (stop_requested_) {
       break;
     }
   }
-  running_ = false;
-  stop_requested_ = false;
 }
 
 bool LoopCore::run_once(std::optional<Duration> max_wait) {
-  enter();
-  running_ = true;
+  RunScope scope(*this);
   iterate(max_wait);
-  running_ = false;
-  stop_requested_ = false;
   return has_work();
 }
 
@@ -83,7 +92,7 @@ void LoopCore::defer(Task task) {
 }
 
 std::optional<Duration> LoopCore::wait_timeout(std::optional<Duration> max_wait) const noexcept {
-  if (stop_requested_ || posts_.has_pending() || !deferred_.empty()) {
+  if (stop_requested_ || posts_.pending() != 0 || !deferred_.empty()) {
     return Duration::zero();
   }
   std::optional<Duration> timeout = max_wait;

@@ -62,7 +62,7 @@ class LoopCore {
   void signal_stop(SignalWatcher& watcher) noexcept;
 
  private:
-  void enter();
+  class RunScope;
   bool has_work() const noexcept;
   void iterate(std::optional<Duration> max_wait);
   std::optional<Duration> wait_timeout(std::optional<Duration> max_wait) const noexcept;

@@ -10,7 +10,7 @@ void PostQueue::push(Task task) {
     std::lock_guard lock(mutex_);
     was_empty = incoming_.empty();
     incoming_.push_back(std::move(task));
-    pending_.store(true, std::memory_order_release);
+    pending_.store(incoming_.size(), std::memory_order_release);
   }
   if (was_empty) {
     sys::eventfd_signal(wakeup_.get());
@@ -27,7 +27,7 @@ void PostQueue::take(std::vector<Task>& batch) {
     }
     incoming_.clear();
   }
-  pending_.store(false, std::memory_order_release);
+  pending_.store(0, std::memory_order_release);
 }
 
 }  // namespace eddy::detail

@@ -31,13 +31,15 @@ class PostQueue {
   // Moves every queued task to the back of `batch` (which should be empty, so
   // that swapping is enough).
   void take(std::vector<Task>& batch);
-  bool has_pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+  // Tasks pushed and not yet taken. Exact when read on the loop's thread
+  // between take() calls; a hint from other threads.
+  std::size_t pending() const noexcept { return pending_.load(std::memory_order_acquire); }
 
  private:
   sys::UniqueFd wakeup_;
   std::mutex mutex_;
   std::vector<Task> incoming_;
-  std::atomic<bool> pending_{false};
+  std::atomic<std::size_t> pending_{0};
 };
 
 }  // namespace eddy::detail
