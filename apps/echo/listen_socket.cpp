@@ -6,7 +6,7 @@
 
 namespace eddy_echo {
 
-eddy::UniqueFd listen_on(const SocketAddress& address, std::error_code& ec) {
+eddy::UniqueFd listen_on(const eddy::SocketAddress& address, std::error_code& ec) {
   ec.clear();
   eddy::UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {

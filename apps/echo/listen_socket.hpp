@@ -1,6 +1,6 @@
 #pragma once
 
-#include "socket_address.hpp"
+#include <eddy/socket_address.hpp>
 #include <eddy/unique_fd.hpp>
 
 #include <system_error>
@@ -14,6 +14,6 @@ namespace eddy_echo {
 //
 // On failure returns an empty eddy::UniqueFd and sets `ec` to the errno of the step
 // that failed (EADDRINUSE from bind, EACCES for a privileged port, ...).
-eddy::UniqueFd listen_on(const SocketAddress& address, std::error_code& ec);
+eddy::UniqueFd listen_on(const eddy::SocketAddress& address, std::error_code& ec);
 
 }  // namespace eddy_echo

@@ -11,7 +11,7 @@
 #include "echo_options.hpp"
 #include "echo_server.hpp"
 #include "listen_socket.hpp"
-#include "socket_address.hpp"
+#include <eddy/socket_address.hpp>
 
 #include <eddy/loop.hpp>
 #include <eddy/signal_watcher.hpp>
@@ -31,7 +31,7 @@
 namespace {
 
 using eddy_echo::EchoOptions;
-using eddy_echo::SocketAddress;
+using eddy::SocketAddress;
 
 constexpr int kExitOk = 0;
 constexpr int kExitRuntimeError = 1;
@@ -72,7 +72,7 @@ std::optional<int> parse_command_line(int argc, char** argv, EchoOptions& option
 }
 
 // Listens on `address` and runs `loop` until SIGINT or SIGTERM.
-int serve(eddy::Loop& loop, const SocketAddress& address) {
+int serve(eddy::Loop& loop, const eddy::SocketAddress& address) {
   std::error_code ec;
   eddy::UniqueFd listener = eddy_echo::listen_on(address, ec);
   if (ec) {
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   if (std::optional<int> exit_code = parse_command_line(argc, argv, options)) {
     return *exit_code;
   }
-  const std::optional<SocketAddress> address = SocketAddress::parse(options.bind, options.port);
+  const std::optional<eddy::SocketAddress> address = eddy::SocketAddress::parse(options.bind, options.port);
   if (!address) {
     report("--bind: not a numeric IPv4 or IPv6 address: " + options.bind);
     return kExitUsage;
