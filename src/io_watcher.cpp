@@ -3,6 +3,7 @@
 #include <eddy/io_watcher.hpp>
 #include <eddy/loop.hpp>
 
+#include <stdexcept>
 #include <string>
 
 namespace eddy {
@@ -21,6 +22,13 @@ void IoWatcher::start(unsigned events) {
 }
 
 void IoWatcher::start(unsigned events, std::error_code& ec) noexcept { ec = loop_.core().io_start(*this, events); }
+
+void IoWatcher::set_fd(int fd) {
+  if (is_active()) {
+    throw std::logic_error("IoWatcher::set_fd called while the watcher is active");
+  }
+  fd_ = fd;
+}
 
 void IoWatcher::stop() noexcept { loop_.core().io_stop(*this); }
 

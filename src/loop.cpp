@@ -22,6 +22,8 @@ void Loop::defer(Task task) { core_->defer(std::move(task)); }
 
 std::string_view Loop::backend_name() const noexcept { return core_->backend_name(); }
 
+BlockPool& Loop::block_pool() noexcept { return core_->block_pool(); }
+
 std::size_t Loop::active_count() const noexcept { return core_->active_count(); }
 
 }  // namespace eddy

@@ -38,6 +38,7 @@ class LoopCore {
   void defer(Task task);
   std::string_view backend_name() const noexcept { return poller_->name(); }
   std::size_t active_count() const noexcept;
+  BlockPool& block_pool() noexcept { return block_pool_; }
 
   // Registers the wakeup eventfd; called by Loop once core() is reachable.
   void start_wakeup();
@@ -72,6 +73,7 @@ class LoopCore {
 
   Loop& loop_;
   ThreadOwner owner_;
+  BlockPool block_pool_;  // declared early: buffers of the loop's objects give blocks back until the end
   std::unique_ptr<Poller> poller_;
   IoTable io_table_;
   TimerHeap timers_;

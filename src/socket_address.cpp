@@ -48,6 +48,15 @@ std::optional<SocketAddress> SocketAddress::local_of(int fd) noexcept {
   return from(reinterpret_cast<const sockaddr*>(&storage), size);
 }
 
+std::optional<SocketAddress> SocketAddress::peer_of(int fd) noexcept {
+  sockaddr_storage storage{};
+  socklen_t size = sizeof storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &size) != 0) {
+    return std::nullopt;
+  }
+  return from(reinterpret_cast<const sockaddr*>(&storage), size);
+}
+
 std::uint16_t SocketAddress::port() const noexcept {
   if (family() == AF_INET) {
     sockaddr_in v4{};

@@ -56,6 +56,10 @@ class IoWatcher {
   // Stops watching. Safe to call when inactive, and from any callback.
   void stop() noexcept;
 
+  // Watches another fd from now on. Only while inactive (throws
+  // std::logic_error otherwise): an active registration is keyed by its fd.
+  void set_fd(int fd);
+
   // Replaces the callback. Not from inside this watcher's own callback.
   void set_callback(Callback on_ready) noexcept { on_ready_ = std::move(on_ready); }
 

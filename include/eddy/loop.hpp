@@ -1,5 +1,6 @@
 #pragma once
 
+#include <eddy/block_pool.hpp>
 #include <eddy/clock.hpp>
 #include <eddy/function.hpp>
 
@@ -91,6 +92,10 @@ class Loop {
 
   // The backend in use: "epoll" or "poll".
   std::string_view backend_name() const noexcept;
+
+  // The loop's free list of buffer blocks: Buffers of connections on this
+  // loop take their blocks from it, so steady-state I/O allocates nothing.
+  BlockPool& block_pool() noexcept;
 
   // Number of active user watchers plus pending posted/deferred tasks.
   std::size_t active_count() const noexcept;

@@ -22,6 +22,8 @@ class SocketAddress {
   static SocketAddress from(const sockaddr* address, socklen_t size) noexcept;
   // The local address a socket is bound to (its port after binding port 0).
   static std::optional<SocketAddress> local_of(int fd) noexcept;
+  // The address a connected socket's peer has.
+  static std::optional<SocketAddress> peer_of(int fd) noexcept;
 
   int family() const noexcept { return storage_.ss_family; }
   const sockaddr* get() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <eddy/function.hpp>
+#include <eddy/io_watcher.hpp>
+#include <eddy/socket_address.hpp>
+#include <eddy/timer.hpp>
+#include <eddy/unique_fd.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+namespace eddy {
+
+class Loop;
+
+struct TcpListenerOptions {
+  bool reuse_port = false;  // SO_REUSEPORT: several listeners (one per loop) share the port
+  int backlog = 4096;       // capped by net.core.somaxconn
+  // Connections accepted per readiness before other watchers get a turn.
+  std::size_t accept_batch = 64;
+};
+
+// Accepts TCP connections on an IPv4 or IPv6 address.
+//
+// Sockets are accepted with accept4(SOCK_NONBLOCK | SOCK_CLOEXEC), in
+// batches. Running out of file descriptors (EMFILE, ENFILE) does not stop
+// it: it keeps one spare descriptor open, and when accept fails for lack of
+// descriptors it frees the spare, accepts the waiting peer and closes it at
+// once (the peer sees a close instead of waiting in the backlog forever),
+// then takes the spare back. Such sheds are counted and logged at most once
+// per second (eddy/log.hpp); everyone already connected keeps being served.
+//
+// on_accept owns the new socket. It may pause() or close() the listener,
+// but must not destroy it. Loop thread only.
+class TcpListener {
+ public:
+  using AcceptCallback = Function<void(UniqueFd socket, const SocketAddress& peer)>;
+
+  TcpListener(Loop& loop, AcceptCallback on_accept);
+  ~TcpListener();
+
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+
+  // Binds (SO_REUSEADDR always, SO_REUSEPORT on request), listens and starts
+  // accepting. Errors name the step: ec.message() is the errno text, and
+  // the caller adds the address ("cannot listen on 0.0.0.0:25341: Address
+  // already in use").
+  std::error_code listen(const SocketAddress& address, const TcpListenerOptions& options = {});
+
+  // Stops and resumes accepting; the socket stays bound, and new peers
+  // wait in the kernel's backlog meanwhile.
+  void pause() noexcept;
+  void resume();
+  // Closes the listening socket.
+  void close() noexcept;
+
+  bool is_listening() const noexcept { return static_cast<bool>(socket_); }
+  // The bound address (with the real port after listening on port 0).
+  SocketAddress local_address() const noexcept { return local_; }
+  std::uint64_t shed_count() const noexcept { return shed_; }
+
+ private:
+  void on_acceptable();
+  bool shed_one();
+
+  Loop& loop_;
+  AcceptCallback on_accept_;
+  UniqueFd socket_;
+  UniqueFd spare_;
+  SocketAddress local_;
+  TcpListenerOptions options_;
+  IoWatcher watcher_;
+  Timer retry_timer_;  // when even the spare cannot be reopened: try again shortly instead of spinning
+  std::uint64_t shed_ = 0;
+  TimePoint last_shed_log_{};
+  bool paused_ = false;
+};
+
+}  // namespace eddy

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <eddy/clock.hpp>
+#include <eddy/socket_address.hpp>
+#include <eddy/tcp_connection.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eddy {
+
+struct TcpServerOptions {
+  SocketAddress address;           // where to listen (port 0: any free port)
+  std::size_t threads = 0;         // loops, one thread each; 0: one per core
+  std::size_t max_connections = 0; // open connections over all threads; 0: no cap
+  std::string backend;             // LoopOptions::backend for every loop
+  TcpConnectionOptions connection;
+};
+
+// Counters over all of a server's threads (read without stopping them).
+struct TcpServerStats {
+  std::uint64_t open = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t closed = 0;
+  std::uint64_t rejected = 0;  // over max_connections, or shed for lack of fds
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+};
+
+// A TCP server on N loops and N threads.
+//
+// Each thread runs its own Loop with its own listener on the same port
+// (SO_REUSEPORT), so the kernel spreads new connections over the threads
+// and no connection ever changes thread. Every connection belongs to the
+// table of the thread that accepted it.
+//
+// `on_connection` runs on the connection's thread for each new connection,
+// before it starts reading; it sets the connection's callbacks. It is
+// called concurrently from several threads, so it must not touch shared
+// state without synchronisation. The server owns the connection: it
+// destroys it after on_close, which the server wraps (the user's on_close,
+// if set, runs first).
+//
+// Above max_connections new connections are accepted and closed at once:
+// under overload the server sheds new connections, not existing ones.
+class TcpServer {
+ public:
+  using ConnectionCallback = std::function<void(TcpConnection&)>;
+
+  TcpServer(TcpServerOptions options, ConnectionCallback on_connection);
+  ~TcpServer();  // stop(Duration::zero()) if still running
+
+  TcpServer(const TcpServer&) = delete;
+  TcpServer(TcpServer&&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
+
+  // Binds every listener and starts the threads. Throws std::system_error
+  // naming the address when binding fails ("cannot listen on ...: Address
+  // already in use"); nothing is left running then.
+  void start();
+
+  // Graceful stop, from any thread except the server's own: stops
+  // accepting, closes every connection gracefully (queued output is
+  // flushed), aborts those still flushing after `flush_deadline`, and joins
+  // the threads. Idempotent.
+  void stop(Duration flush_deadline = std::chrono::seconds(5));
+
+  SocketAddress local_address() const noexcept;
+  std::size_t thread_count() const noexcept;
+  TcpServerStats stats() const noexcept;
+
+ private:
+  class Worker;
+
+  TcpServerOptions options_;
+  ConnectionCallback on_connection_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<std::size_t> open_{0};  // over all workers, for max_connections
+  SocketAddress local_;
+  bool running_ = false;
+};
+
+}  // namespace eddy

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <eddy/function.hpp>
+#include <eddy/io_watcher.hpp>
+#include <eddy/socket_address.hpp>
+#include <eddy/unique_fd.hpp>
+
+#include <cstddef>
+#include <span>
+#include <system_error>
+#include <vector>
+
+namespace eddy {
+
+class Loop;
+
+// A UDP socket for datagram protocols.
+//
+// on_receive gets each datagram with its sender, on the loop's thread; the
+// bytes are valid only during the call. Up to `receive_batch` datagrams are
+// read per readiness. A datagram longer than max_datagram is truncated
+// (and reported with truncated = true). send_to() never blocks: when the
+// socket buffer is full it returns std::errc::resource_unavailable_try_again
+// and the datagram is dropped, as UDP allows.
+//
+// Loop thread only.
+class UdpSocket {
+ public:
+  struct Datagram {
+    std::span<const char> data;
+    const SocketAddress& peer;
+    bool truncated;
+  };
+  using ReceiveCallback = Function<void(UdpSocket& socket, const Datagram& datagram)>;
+
+  UdpSocket(Loop& loop, ReceiveCallback on_receive, std::size_t max_datagram = 65536);
+  ~UdpSocket();
+
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  // Binds and starts receiving.
+  std::error_code bind(const SocketAddress& address);
+  // Opens an unbound socket of the address's family (for a client) and
+  // starts receiving replies.
+  std::error_code open(int family);
+  std::error_code send_to(std::span<const char> data, const SocketAddress& peer) noexcept;
+  void close() noexcept;
+
+  SocketAddress local_address() const noexcept;
+  int fd() const noexcept { return socket_.get(); }
+
+ private:
+  std::error_code adopt(UniqueFd socket);
+  void on_readable();
+
+  Loop& loop_;
+  ReceiveCallback on_receive_;
+  UniqueFd socket_;
+  IoWatcher watcher_;
+  std::vector<char> receive_buffer_;
+  std::size_t receive_batch_ = 32;
+};
+
+}  // namespace eddy

@@ -1,0 +1,131 @@
+#include <eddy/log.hpp>
+#include <eddy/loop.hpp>
+#include <eddy/tcp_listener.hpp>
+
+#include "sys/socket.hpp"
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <string>
+
+namespace eddy {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kRetryDelay = 100ms;   // when not even the spare fd can be reopened
+constexpr Duration kShedLogInterval = 1s;
+
+UniqueFd open_spare() noexcept { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
+}  // namespace
+
+TcpListener::TcpListener(Loop& loop, AcceptCallback on_accept)
+    : loop_(loop),
+      on_accept_(std::move(on_accept)),
+      watcher_(loop, -1, [this](unsigned /*events*/) { on_acceptable(); }),
+      retry_timer_(loop, [this] { resume(); }) {}
+
+TcpListener::~TcpListener() { close(); }
+
+std::error_code TcpListener::listen(const SocketAddress& address, const TcpListenerOptions& options) {
+  close();
+  std::error_code ec;
+  UniqueFd socket = sys::listen_tcp(address, options.reuse_port, options.backlog, ec);
+  if (!socket) {
+    return ec;
+  }
+  spare_ = open_spare();
+  options_ = options;
+  local_ = SocketAddress::local_of(socket.get()).value_or(address);
+  socket_ = std::move(socket);
+  watcher_.set_fd(socket_.get());
+  paused_ = false;
+  watcher_.start(kReadable, ec);
+  if (ec) {
+    close();
+  }
+  return ec;
+}
+
+void TcpListener::pause() noexcept {
+  paused_ = true;
+  watcher_.stop();
+  retry_timer_.stop();
+}
+
+void TcpListener::resume() {
+  paused_ = false;
+  if (socket_) {
+    watcher_.start(kReadable);
+  }
+}
+
+void TcpListener::close() noexcept {
+  watcher_.stop();
+  retry_timer_.stop();
+  socket_.reset();
+  spare_.reset();
+}
+
+void TcpListener::on_acceptable() {
+  // A batch per readiness: a burst of clients costs one wakeup, and the
+  // cap lets the loop's other watchers run during a flood.
+  for (std::size_t i = 0; i < options_.accept_batch; ++i) {
+    SocketAddress peer;
+    std::error_code ec;
+    UniqueFd socket = sys::accept_tcp(socket_.get(), peer, ec);
+    if (socket) {
+      on_accept_(std::move(socket), peer);
+      if (!socket_ || paused_) {
+        return;  // the callback closed or paused us
+      }
+      continue;
+    }
+    if (ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block) {
+      return;
+    }
+    if (sys::is_per_connection_accept_error(ec)) {
+      continue;
+    }
+    if (sys::is_out_of_descriptors(ec)) {
+      if (!shed_one()) {
+        return;
+      }
+      continue;
+    }
+    log(LogLevel::kError, "accept on " + local_.to_string() + ": " + ec.message());
+    return;
+  }
+}
+
+bool TcpListener::shed_one() {
+  // Level-triggered readiness would otherwise report the waiting peer on
+  // every iteration, spinning the loop at 100% CPU while it can do nothing.
+  spare_.reset();
+  SocketAddress peer;
+  std::error_code ec;
+  UniqueFd shed = sys::accept_tcp(socket_.get(), peer, ec);
+  const bool took_one = static_cast<bool>(shed);
+  shed.reset();
+  spare_ = open_spare();
+  if (took_one) {
+    ++shed_;
+    const TimePoint now = loop_.now();
+    if (now - last_shed_log_ >= kShedLogInterval) {
+      last_shed_log_ = now;
+      log(LogLevel::kWarning, "out of file descriptors on " + local_.to_string() + ": shed " +
+                                  std::to_string(shed_) + " connection(s) so far");
+    }
+  }
+  if (!spare_ || !took_one) {
+    // No descriptor to be had at all: stop watching for a moment.
+    watcher_.stop();
+    retry_timer_.start(kRetryDelay);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace eddy

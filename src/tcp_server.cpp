@@ -1,0 +1,173 @@
+#include <eddy/log.hpp>
+#include <eddy/loop.hpp>
+#include <eddy/tcp_listener.hpp>
+#include <eddy/tcp_server.hpp>
+#include <eddy/timer.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+
+namespace eddy {
+
+// One thread of a TcpServer: its loop, its listener (sharing the port via
+// SO_REUSEPORT) and the connections it accepted.
+class TcpServer::Worker {
+ public:
+  Worker(TcpServer& server, const LoopOptions& loop_options)
+      : server_(server),
+        loop_(loop_options),
+        listener_(loop_, [this](UniqueFd socket, const SocketAddress&) { on_accept(std::move(socket)); }),
+        stop_deadline_(loop_, [this] { abort_all(); }) {}
+
+  std::error_code listen(const SocketAddress& address) {
+    return listener_.listen(address, TcpListenerOptions{.reuse_port = true});
+  }
+  SocketAddress local_address() const noexcept { return listener_.local_address(); }
+
+  void run_thread() {
+    thread_ = std::thread([this] { loop_.run(); });
+  }
+
+  // From another thread: asks the loop to stop gracefully, then waits.
+  void stop_and_join(Duration flush_deadline) {
+    if (!thread_.joinable()) {
+      return;
+    }
+    loop_.post([this, flush_deadline] { begin_stop(flush_deadline); });
+    thread_.join();
+  }
+
+  void add_stats(TcpServerStats& stats) const noexcept {
+    stats.accepted += accepted_.load(std::memory_order_relaxed);
+    stats.closed += closed_.load(std::memory_order_relaxed);
+    stats.rejected += rejected_.load(std::memory_order_relaxed) + shed_.load(std::memory_order_relaxed);
+    stats.bytes_in += counters_.bytes_in.load(std::memory_order_relaxed);
+    stats.bytes_out += counters_.bytes_out.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void on_accept(UniqueFd socket) {
+    shed_.store(listener_.shed_count(), std::memory_order_relaxed);
+    const std::size_t cap = server_.options_.max_connections;
+    if (cap != 0 && server_.open_.load(std::memory_order_relaxed) >= cap) {
+      // Shed the newcomer, not an existing client: closing it at once tells
+      // the peer to go elsewhere instead of leaving it in the backlog.
+      TrafficCounters::add(rejected_, 1);
+      return;
+    }
+    server_.open_.fetch_add(1, std::memory_order_relaxed);
+    TrafficCounters::add(accepted_, 1);
+    TcpConnection::Ptr connection = TcpConnection::adopt(loop_, std::move(socket), server_.options_.connection);
+    TcpConnection& c = *connection;
+    c.set_counters(&counters_);
+    c.release_hook_ = [](void* owner, TcpConnection& closed) { static_cast<Worker*>(owner)->release(closed); };
+    c.release_owner_ = this;
+    connections_.emplace(&c, std::move(connection));
+    if (server_.on_connection_) {
+      server_.on_connection_(c);
+    }
+    c.start();
+  }
+
+  void release(TcpConnection& connection) {
+    connections_.erase(&connection);
+    server_.open_.fetch_sub(1, std::memory_order_relaxed);
+    TrafficCounters::add(closed_, 1);
+    if (stopping_ && connections_.empty()) {
+      stop_deadline_.stop();  // nothing left to wait for: let run() return
+    }
+  }
+
+  void begin_stop(Duration flush_deadline) {
+    stopping_ = true;
+    listener_.close();
+    if (connections_.empty()) {
+      return;
+    }
+    for (auto& [raw, connection] : connections_) {
+      connection->close();  // flushes queued output first
+    }
+    stop_deadline_.start(flush_deadline);
+  }
+
+  void abort_all() {
+    for (auto& [raw, connection] : connections_) {
+      connection->abort();
+    }
+  }
+
+  TcpServer& server_;
+  Loop loop_;
+  TcpListener listener_;
+  Timer stop_deadline_;
+  std::unordered_map<TcpConnection*, TcpConnection::Ptr> connections_;
+  TrafficCounters counters_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> closed_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> shed_{0};
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+TcpServer::TcpServer(TcpServerOptions options, ConnectionCallback on_connection)
+    : options_(std::move(options)), on_connection_(std::move(on_connection)) {}
+
+TcpServer::~TcpServer() { stop(Duration::zero()); }
+
+void TcpServer::start() {
+  if (running_) {
+    throw std::logic_error("TcpServer::start called twice");
+  }
+  std::size_t threads = options_.threads;
+  if (threads == 0) {
+    threads = std::max(1U, std::thread::hardware_concurrency());
+  }
+  SocketAddress address = options_.address;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>(*this, LoopOptions{.backend = options_.backend});
+    if (std::error_code ec = worker->listen(address)) {
+      throw std::system_error(ec, "cannot listen on " + address.to_string());
+    }
+    if (i == 0) {
+      address = worker->local_address();  // port 0 became a real port: the others share it
+    }
+    workers.push_back(std::move(worker));
+  }
+  local_ = address;
+  workers_ = std::move(workers);
+  for (auto& worker : workers_) {
+    worker->run_thread();
+  }
+  running_ = true;
+}
+
+void TcpServer::stop(Duration flush_deadline) {
+  if (!running_) {
+    return;
+  }
+  for (auto& worker : workers_) {
+    worker->stop_and_join(flush_deadline);
+  }
+  workers_.clear();
+  running_ = false;
+}
+
+SocketAddress TcpServer::local_address() const noexcept { return local_; }
+
+std::size_t TcpServer::thread_count() const noexcept { return workers_.size(); }
+
+TcpServerStats TcpServer::stats() const noexcept {
+  TcpServerStats stats;
+  for (const auto& worker : workers_) {
+    worker->add_stats(stats);
+  }
+  stats.open = open_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace eddy

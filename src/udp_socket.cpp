@@ -1,0 +1,99 @@
+#include <eddy/loop.hpp>
+#include <eddy/udp_socket.hpp>
+
+#include "sys/error.hpp"
+#include "sys/socket.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace eddy {
+
+UdpSocket::UdpSocket(Loop& loop, ReceiveCallback on_receive, std::size_t max_datagram)
+    : loop_(loop),
+      on_receive_(std::move(on_receive)),
+      watcher_(loop, -1, [this](unsigned /*events*/) { on_readable(); }),
+      receive_buffer_(max_datagram) {}
+
+UdpSocket::~UdpSocket() { close(); }
+
+std::error_code UdpSocket::bind(const SocketAddress& address) {
+  std::error_code ec;
+  UniqueFd socket = sys::open_socket(address.family(), SOCK_DGRAM, ec);
+  if (!socket) {
+    return ec;
+  }
+  if (::bind(socket.get(), address.get(), address.size()) != 0) {
+    return sys::last_error();
+  }
+  return adopt(std::move(socket));
+}
+
+std::error_code UdpSocket::open(int family) {
+  std::error_code ec;
+  UniqueFd socket = sys::open_socket(family, SOCK_DGRAM, ec);
+  if (!socket) {
+    return ec;
+  }
+  return adopt(std::move(socket));
+}
+
+std::error_code UdpSocket::adopt(UniqueFd socket) {
+  close();
+  socket_ = std::move(socket);
+  watcher_.set_fd(socket_.get());
+  std::error_code ec;
+  watcher_.start(kReadable, ec);
+  if (ec) {
+    close();
+  }
+  return ec;
+}
+
+void UdpSocket::close() noexcept {
+  watcher_.stop();
+  socket_.reset();
+}
+
+SocketAddress UdpSocket::local_address() const noexcept {
+  return SocketAddress::local_of(socket_.get()).value_or(SocketAddress{});
+}
+
+std::error_code UdpSocket::send_to(std::span<const char> data, const SocketAddress& peer) noexcept {
+  for (;;) {
+    const ssize_t n = ::sendto(socket_.get(), data.data(), data.size(), MSG_NOSIGNAL, peer.get(), peer.size());
+    if (n >= 0) {
+      return {};
+    }
+    if (errno != EINTR) {
+      return sys::last_error();
+    }
+  }
+}
+
+void UdpSocket::on_readable() {
+  for (std::size_t i = 0; i < receive_batch_ && socket_; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_size = sizeof from;
+    // MSG_TRUNC makes recvfrom return the datagram's real length, so a
+    // truncated datagram can be reported as such.
+    const ssize_t n = ::recvfrom(socket_.get(), receive_buffer_.data(), receive_buffer_.size(), MSG_TRUNC,
+                                 reinterpret_cast<sockaddr*>(&from), &from_size);
+    if (n < 0) {
+      // EAGAIN: drained. ECONNREFUSED: an ICMP error for an earlier send_to;
+      // it concerns that datagram only, so keep reading.
+      if (errno == EINTR || errno == ECONNREFUSED) {
+        continue;
+      }
+      return;
+    }
+    const auto length = static_cast<std::size_t>(n);
+    const bool truncated = length > receive_buffer_.size();
+    const SocketAddress peer = SocketAddress::from(reinterpret_cast<const sockaddr*>(&from), from_size);
+    on_receive_(*this, Datagram{std::span<const char>(receive_buffer_.data(), truncated ? receive_buffer_.size() : length),
+                                peer, truncated});
+  }
+}
+
+}  // namespace eddy
