@@ -79,8 +79,9 @@ class Loop {
   // it does not read the clock.
   TimePoint now() const noexcept;
 
-  // Queues `task` to run on the loop's thread during the next iteration and
-  // wakes the loop. Safe from any thread, including signal-free contexts of
+  // Queues `task` to run on the loop's thread in the next post phase (step
+  // 6 above: the current iteration's when called from a timer or I/O
+  // callback, else the next iteration's) and wakes the loop. Safe from any thread, including signal-free contexts of
   // other threads; tasks run once each, in the order they were posted.
   // Small callables (see Function) are queued without allocating once the
   // queue has warmed up.
