@@ -114,11 +114,14 @@ bool TcpConnection::write(Buffer&& data) {
   }
   const bool was_empty = output_.empty();
   output_.append(std::move(data));
-  if (was_empty) {
-    flush();
-    return true;
+  // Write-through as for bytes: nothing was queued, so the kernel may take
+  // it all now. Only the rest waits for writability.
+  if (was_empty && !write_out()) {
+    return true;  // failed: reported through on_close from the loop
   }
-  after_queueing(was_empty);
+  if (!output_.empty()) {
+    after_queueing(was_empty);
+  }
   return true;
 }
 
@@ -160,9 +163,7 @@ void TcpConnection::abort() {
   if (state_ == State::kClosed) {
     return;
   }
-  if (!output_.empty()) {
-    sys::set_reset_on_close(socket_.get());
-  }
+  sys::set_reset_on_close(socket_.get());
   finish(CloseReason::kLocal, {});
 }
 
@@ -212,19 +213,26 @@ void TcpConnection::handle_readable() {
   }
 }
 
-void TcpConnection::flush() {
-  const bool was_above_low = output_.size() > options_.low_watermark;
+bool TcpConnection::write_out() {
   while (!output_.empty()) {
     const IoResult result = output_.write_to(socket_.get());
     if (result.error) {
       fail(result.error);
-      return;
+      return false;
     }
     if (result.bytes == 0) {
       break;  // the socket buffer is full: wait for writable
     }
     last_write_ = loop_.now();
     count(&TrafficCounters::bytes_out, result.bytes);
+  }
+  return true;
+}
+
+void TcpConnection::flush() {
+  const bool was_above_low = output_.size() > options_.low_watermark;
+  if (!write_out()) {
+    return;
   }
   if (output_.empty()) {
     if (state_ == State::kClosing) {
@@ -262,10 +270,17 @@ void TcpConnection::update_interest() {
   if (wanted == watcher_.events()) {
     return;
   }
+  const bool resumes_reading = (wanted & kReadable) != 0U && (watcher_.events() & kReadable) == 0U;
   std::error_code ec;
   watcher_.start(wanted, ec);
   if (ec) {
     finish(CloseReason::kError, ec);
+    return;
+  }
+  if (resumes_reading) {
+    // A pause does not count against the read timeout: it restarts now.
+    last_read_ = loop_.now();
+    arm_timeouts();
   }
 }
 

@@ -31,13 +31,16 @@ class TcpServer::Worker {
     thread_ = std::thread([this] { loop_.run(); });
   }
 
-  // From another thread: asks the loop to stop gracefully, then waits.
-  void stop_and_join(Duration flush_deadline) {
-    if (!thread_.joinable()) {
-      return;
+  // From another thread: asks the loop to stop gracefully.
+  void request_stop(Duration flush_deadline) {
+    if (thread_.joinable()) {
+      loop_.post([this, flush_deadline] { begin_stop(flush_deadline); });
     }
-    loop_.post([this, flush_deadline] { begin_stop(flush_deadline); });
-    thread_.join();
+  }
+  void join() {
+    if (thread_.joinable()) {
+      thread_.join();
+    }
   }
 
   void add_stats(TcpServerStats& stats) const noexcept {
@@ -150,8 +153,13 @@ void TcpServer::stop(Duration flush_deadline) {
   if (!running_) {
     return;
   }
+  // Every thread stops accepting at once, and the flush deadlines run side
+  // by side: stop() takes one deadline, not one per thread.
   for (auto& worker : workers_) {
-    worker->stop_and_join(flush_deadline);
+    worker->request_stop(flush_deadline);
+  }
+  for (auto& worker : workers_) {
+    worker->join();
   }
   workers_.clear();
   running_ = false;

@@ -154,6 +154,11 @@ class TcpConnection {
   void on_ready(unsigned events);
   void on_timer();
   void handle_readable();
+  // Writes queued output until the kernel stops taking it; false after a
+  // failure (the connection is then closed).
+  bool write_out();
+  // write_out() from the loop, then what follows a flush: finishing a
+  // close, the deferred FIN, resuming reads and on_drained.
   void flush();
   void after_queueing(bool was_empty);
   void update_interest();

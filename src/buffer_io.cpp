@@ -1,0 +1,102 @@
+// Buffer: reading from and writing to file descriptors.
+//
+// read_from's strategy, after muduo's extrabuf and libevent's
+// evbuffer_read, without their costs: muduo reads the overflow into a
+// 64 KiB stack array and copies it into the buffer; libevent 2.1 caps a read
+// at 4 KiB. Here the overflow space is real blocks, taken from the pool for
+// the duration of one readv and given back at once if unused, so the kernel
+// can hand over 64 KiB in one call, no byte is copied twice, and an idle
+// buffer still holds no block.
+#include <eddy/buffer.hpp>
+
+#include "block.hpp"
+#include "sys/vector_io.hpp"
+
+#include <algorithm>
+
+namespace eddy {
+
+using detail::Block;
+
+namespace {
+constexpr std::size_t kBlockSize = BlockPool::kBlockSize;
+// Fresh blocks offered to one readv: 4 x 16 KiB = kDefaultReadSize.
+constexpr std::size_t kMaxReadBlocks = Buffer::kDefaultReadSize / kBlockSize;
+// Blocks gathered into one sendmsg/writev: 1 MiB of full blocks is more
+// than a socket's send buffer takes at once, and far below IOV_MAX (1024).
+constexpr std::size_t kMaxWriteBlocks = 64;
+}  // namespace
+
+IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
+  if (max_bytes == 0) {
+    return {};
+  }
+  iovec iov[1 + kMaxReadBlocks];
+  Block* fresh[kMaxReadBlocks];
+  std::size_t count = 0;
+  std::size_t fresh_count = 0;
+  std::size_t offered = 0;
+  std::size_t into_tail = 0;
+  if (tail_ != nullptr && tail_->free_after() > 0) {
+    into_tail = std::min(tail_->free_after(), max_bytes);
+    iov[count++] = iovec{tail_->data() + tail_->end, into_tail};
+    offered = into_tail;
+  }
+  try {
+    while (offered < max_bytes && fresh_count < kMaxReadBlocks) {
+      Block* block = new_block(kBlockSize);
+      fresh[fresh_count++] = block;
+      const std::size_t k = std::min(block->capacity, max_bytes - offered);
+      iov[count++] = iovec{block->data(), k};
+      offered += k;
+    }
+  } catch (...) {
+    for (std::size_t i = 0; i < fresh_count; ++i) {
+      free_block(fresh[i]);
+    }
+    throw;
+  }
+
+  const IoResult result = sys::read_vector(fd, iov, count);
+  std::size_t left = result.bytes;
+  const std::size_t k = std::min(left, into_tail);
+  if (k > 0) {
+    tail_->end += k;
+    left -= k;
+  }
+  std::size_t used = 0;
+  for (; used < fresh_count && left > 0; ++used) {
+    Block* block = fresh[used];
+    block->end = std::min(left, iov[count - fresh_count + used].iov_len);
+    left -= block->end;
+    push_back(block);
+  }
+  // Unused blocks go back last-taken first, so that the pool's free list
+  // hands them out in the same order next time.
+  for (std::size_t i = fresh_count; i > used; --i) {
+    free_block(fresh[i - 1]);
+  }
+  size_ += result.bytes;
+  return result;
+}
+
+IoResult Buffer::write_to(int fd, std::size_t max_bytes) noexcept {
+  iovec iov[kMaxWriteBlocks];
+  std::size_t count = 0;
+  std::size_t offered = 0;
+  for (Block* block = head_; block != nullptr && count < kMaxWriteBlocks && offered < max_bytes; block = block->next) {
+    if (!block->empty()) {
+      const std::size_t k = std::min(block->readable(), max_bytes - offered);
+      iov[count++] = iovec{block->readable_begin(), k};
+      offered += k;
+    }
+  }
+  if (count == 0) {
+    return {};
+  }
+  const IoResult result = sys::write_vector(fd, iov, count);
+  drain(result.bytes);
+  return result;
+}
+
+}  // namespace eddy

@@ -1,0 +1,261 @@
+// With a warmed-up BlockPool, Buffer's steady state allocates nothing
+// (DESIGN.md: "steady state allocates nothing"). This binary replaces the
+// global operator new and delete with versions that count calls while a
+// Counting object is alive; no gtest assertion may run while it counts (a
+// failing one allocates).
+#include "support/socket_pair.hpp"
+
+#include <eddy/block_pool.hpp>
+#include <eddy/buffer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+std::atomic<std::size_t> deallocations{0};
+
+void* allocate(std::size_t size, std::size_t alignment) noexcept {
+  if (counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (size == 0) {
+    size = 1;
+  }
+  if (alignment <= alignof(std::max_align_t)) {
+    return std::malloc(size);
+  }
+  void* p = nullptr;
+  return ::posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
+}
+
+void* allocate_or_throw(std::size_t size, std::size_t alignment) {
+  void* p = allocate(size, alignment);
+  if (p == nullptr) {
+    throw std::bad_alloc();
+  }
+  return p;
+}
+
+void deallocate(void* p) noexcept {
+  if (p != nullptr && counting.load(std::memory_order_relaxed)) {
+    deallocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::free(p);
+}
+
+}  // namespace
+
+// The replaceable allocation functions ([new.delete]): all of them, so that
+// no path reaches the library's own versions.
+void* operator new(std::size_t size) { return allocate_or_throw(size, 0); }
+void* operator new[](std::size_t size) { return allocate_or_throw(size, 0); }
+void* operator new(std::size_t size, std::align_val_t al) {
+  return allocate_or_throw(size, static_cast<std::size_t>(al));
+}
+void* operator new[](std::size_t size, std::align_val_t al) {
+  return allocate_or_throw(size, static_cast<std::size_t>(al));
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
+void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return allocate(size, static_cast<std::size_t>(al));
+}
+void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return allocate(size, static_cast<std::size_t>(al));
+}
+void operator delete(void* p) noexcept { deallocate(p); }
+void operator delete[](void* p) noexcept { deallocate(p); }
+void operator delete(void* p, std::size_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::size_t) noexcept { deallocate(p); }
+void operator delete(void* p, std::align_val_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { deallocate(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
+
+namespace {
+
+using eddy::BlockPool;
+using eddy::Buffer;
+using namespace std::string_view_literals;
+
+constexpr std::size_t kBlock = BlockPool::kBlockSize;
+constexpr int kWarmUp = 4;
+constexpr int kRounds = 100;
+
+struct Counts {
+  std::size_t allocations;
+  std::size_t deallocations;
+};
+
+// Counts calls to operator new and delete, on every thread, between
+// construction and stop().
+class Counting {
+ public:
+  Counting() {
+    allocations.store(0);
+    deallocations.store(0);
+    counting.store(true);
+  }
+  ~Counting() { counting.store(false); }
+  Counting(const Counting&) = delete;
+  Counting& operator=(const Counting&) = delete;
+
+  Counts stop() {
+    counting.store(false);
+    return {allocations.load(), deallocations.load()};
+  }
+};
+
+// Runs `round` kWarmUp times, then counts over kRounds more.
+template <typename Round>
+Counts steady_state(Round round) {
+  for (int i = 0; i < kWarmUp; ++i) {
+    round();
+  }
+  Counting counting_scope;
+  for (int i = 0; i < kRounds; ++i) {
+    round();
+  }
+  return counting_scope.stop();
+}
+
+TEST(BufferAllocation, TheCounterSeesAllocations) {
+  Counting count;
+  auto* p = new int(1);
+  delete p;
+  const Counts n = count.stop();
+  EXPECT_EQ(n.allocations, 1U) << "the operator new replacement is not in effect; the other tests prove nothing";
+  EXPECT_EQ(n.deallocations, 1U);
+}
+
+TEST(BufferAllocation, AWarmPoolMakesAppendAndDrainFree) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  const std::string small(64, 's');
+  const std::string block(kBlock, 'b');
+  const std::string large(40 * 1024, 'l');
+  const Counts n = steady_state([&] {
+    for (int i = 0; i < 300; ++i) {  // 19 KiB: crosses a block boundary
+      buffer.append(small);
+    }
+    buffer.append(block);
+    buffer.append(large);
+    buffer.drain(100);
+    buffer.prepend("header"sv);
+    buffer.drain(buffer.size() / 2);
+    buffer.clear();
+  });
+  EXPECT_EQ(n.allocations, 0U);
+  EXPECT_EQ(n.deallocations, 0U);
+}
+
+TEST(BufferAllocation, MovingBuffersIntoEachOtherIsFree) {
+  BlockPool pool;
+  Buffer output(pool);
+  const std::string message(100, 'm');
+  const std::string big(3 * kBlock, 'B');
+  const Counts n = steady_state([&] {
+    for (int i = 0; i < 50; ++i) {
+      Buffer input(pool);
+      input.append(i % 10 == 0 ? std::string_view(big) : std::string_view(message));
+      output.append(std::move(input));
+    }
+    output.clear();
+  });
+  EXPECT_EQ(n.allocations, 0U);
+}
+
+TEST(BufferAllocation, ReadingLinesIntoAReusedStringIsFree) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  std::string lines;
+  for (int i = 0; i < 500; ++i) {
+    lines += "GET /index.html HTTP/1.1 and some more text\r\n";
+  }
+  std::string line;
+  line.reserve(256);
+  std::size_t taken = 0;
+  const Counts n = steady_state([&] {
+    buffer.append(lines);
+    while (buffer.read_line(line)) {
+      ++taken;
+    }
+  });
+  EXPECT_EQ(n.allocations, 0U);
+  EXPECT_EQ(taken, (kWarmUp + kRounds) * 500U);
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(BufferAllocation, LookingIntoTheBufferIsFree) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  const std::string data(3 * kBlock, 'd');
+  char out[256];
+  iovec iov[8];
+  std::size_t found = 0;
+  const Counts n = steady_state([&] {
+    buffer.append(data);
+    buffer.append("needle"sv);
+    found += buffer.find("needle") != Buffer::npos ? 1U : 0U;
+    found += buffer.peek(iov) > 0 ? 1U : 0U;
+    buffer.drain(kBlock - 10);
+    found += buffer.contiguous(1000).size() == 1000 ? 1U : 0U;
+    std::span<char> space = buffer.reserve(100);
+    std::memset(space.data(), 'r', 100);
+    buffer.commit(100);
+    buffer.remove(out, sizeof out);
+    buffer.clear();
+  });
+  EXPECT_EQ(n.allocations, 0U);
+  EXPECT_EQ(found, 3U * (kWarmUp + kRounds));
+}
+
+TEST(BufferAllocation, ReadingAndWritingASocketIsFree) {
+  BlockPool pool;
+  Buffer output(pool);
+  Buffer input(pool);
+  eddy::test::SocketPair pair;
+  const std::string message(20 * 1024, 'x');
+  bool failed = false;
+  const Counts n = steady_state([&] {
+    output.append(message);
+    while (!failed && (!output.empty() || input.size() < message.size())) {
+      const eddy::IoResult wrote = output.write_to(pair.first());
+      const eddy::IoResult read = input.read_from(pair.second());
+      failed = failed || wrote.error || read.error || read.eof;
+    }
+    input.clear();
+  });
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(n.allocations, 0U);
+}
+
+TEST(BufferAllocation, ThePoolFreesEveryCachedBlockWhenDestroyed) {
+  std::optional<BlockPool> pool(std::in_place);
+  {
+    Buffer buffer(*pool);
+    buffer.append(std::string(5 * kBlock, 'p'));
+  }
+  ASSERT_EQ(pool->cached_blocks(), 5U);
+  Counting count;
+  pool.reset();
+  const Counts n = count.stop();
+  EXPECT_EQ(n.deallocations, 5U);
+}
+
+}  // namespace
