@@ -40,5 +40,5 @@ configure_file(cmake/eddy.pc.in ${PROJECT_BINARY_DIR}/eddy.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/eddy.pc DESTINATION ${eddy_pc_dir})
 
 if(EDDY_BUILD_APPS)
-  install(TARGETS eddy-echo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS eddy-echo eddy-load RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
