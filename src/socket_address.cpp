@@ -88,20 +88,8 @@ std::string SocketAddress::ip() const {
 }
 
 std::string SocketAddress::to_string() const {
-  // Built by appending: GCC 12 at -O3 reports a false -Wrestrict for
-  // "[" + std::string (GCC bug 105329).
-  std::string text;
-  const bool v6 = family() == AF_INET6;
-  if (v6) {
-    text.push_back('[');
-  }
-  text.append(ip());
-  if (v6) {
-    text.push_back(']');
-  }
-  text.push_back(':');
-  text.append(std::to_string(port()));
-  return text;
+  const std::string port_text = std::to_string(port());
+  return family() == AF_INET6 ? "[" + ip() + "]:" + port_text : ip() + ":" + port_text;
 }
 
 }  // namespace eddy
