@@ -80,34 +80,40 @@ void Buffer::push_front(Block* block) noexcept {
   ++blocks_;
 }
 
-void Buffer::pop_front() noexcept {
+Block* Buffer::unlink_front() noexcept {
   Block* block = head_;
   head_ = block->next;
   if (head_ == nullptr) {
     tail_ = nullptr;
   }
   --blocks_;
-  free_block(block);
+  return block;
 }
+
+void Buffer::pop_front() noexcept { free_block(unlink_front()); }
 
 // Only an abandoned reserve() leaves an empty tail, so the walk to its
 // predecessor is off every hot path.
-void Buffer::drop_empty_tail() noexcept {
+Block* Buffer::unlink_empty_tail() noexcept {
   if (tail_ == nullptr || !tail_->empty()) {
-    return;
+    return nullptr;
   }
   if (head_ == tail_) {
-    pop_front();
-    return;
+    return unlink_front();
   }
   Block* previous = head_;
   while (previous->next != tail_) {
     previous = previous->next;
   }
   previous->next = nullptr;
-  free_block(tail_);
-  tail_ = previous;
   --blocks_;
+  return std::exchange(tail_, previous);
+}
+
+void Buffer::drop_empty_tail() noexcept {
+  if (Block* block = unlink_empty_tail()) {
+    free_block(block);
+  }
 }
 
 void Buffer::append(const void* data, std::size_t n) {
@@ -139,12 +145,16 @@ void Buffer::append(Buffer&& other) noexcept {
   if (&other == this) {
     return;
   }
-  if (other.size_ == 0) {
-    other.clear();
+  // Blocks that other gives up go to this buffer's pool, never to other's:
+  // append(Buffer&&) touches one pool only, so a Buffer handed to another
+  // thread can be appended there to a buffer of that thread's loop.
+  if (Block* reserved = other.unlink_empty_tail()) {
+    free_block(reserved);
+  }
+  if (other.head_ == nullptr) {
     return;
   }
   drop_empty_tail();
-  other.drop_empty_tail();
   for (std::size_t budget = kMaxPackCopy; tail_ != nullptr && other.head_ != nullptr;) {
     Block* first = other.head_;
     const std::size_t k = first->readable();
@@ -156,7 +166,7 @@ void Buffer::append(Buffer&& other) noexcept {
     tail_->end += k;
     size_ += k;
     other.size_ -= k;
-    other.pop_front();
+    free_block(other.unlink_front());
   }
   if (other.head_ == nullptr) {
     return;

@@ -56,7 +56,10 @@ struct Block;
 // appends, drains, reads and writes allocates nothing, whatever the message
 // size.
 //
-// Not thread-safe: a Buffer belongs to one thread, like its pool.
+// Not thread-safe: a Buffer belongs to the thread of its pool. To hand bytes
+// to another loop, post the Buffer there and append(Buffer&&) it to a buffer
+// of that loop: that touches only the receiving pool and leaves the posted
+// Buffer empty, holding nothing to give back to its own pool.
 class Buffer {
  public:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -99,7 +102,10 @@ class Buffer {
   // blocks of other that hold at most 4 KiB in all and fit into this
   // buffer's tail are copied there and their blocks given back, so moving
   // many small messages does not pin a 16 KiB block for each (folly's
-  // IOBufQueue packs the same way). Self-append does nothing.
+  // IOBufQueue packs the same way). Blocks that other gives up go to this
+  // buffer's pool: only this buffer's pool is touched, so a Buffer posted to
+  // another loop's thread may be appended there to a buffer of that loop.
+  // Self-append does nothing.
   void append(Buffer&& other) noexcept;
 
   // Copies n bytes to the front. Uses the free space before the head's data
@@ -190,7 +196,8 @@ class Buffer {
   // SIGPIPE. Other fds (ENOTSOCK) get writev(2) in the same call - a pipe
   // whose reader has gone then raises SIGPIPE as for any write. Returns the
   // bytes written, an error, or would_block() (EAGAIN); eof is never set. An
-  // empty buffer makes no system call.
+  // empty buffer, or max_bytes == 0, makes no system call and returns
+  // would_block().
   IoResult write_to(int fd, std::size_t max_bytes = SIZE_MAX) noexcept;
 
  private:
@@ -202,7 +209,11 @@ class Buffer {
   void free_block(detail::Block* block) noexcept;
   void push_back(detail::Block* block) noexcept;
   void push_front(detail::Block* block) noexcept;
+  detail::Block* unlink_front() noexcept;
   void pop_front() noexcept;
+  // The tail when it is an empty block left by reserve(), unlinked; else
+  // nullptr.
+  detail::Block* unlink_empty_tail() noexcept;
   void drop_empty_tail() noexcept;
 
   detail::Block* head_ = nullptr;

@@ -115,6 +115,24 @@ TEST(Buffer, MoveAppendBetweenPoolsGivesBlocksBackToTheFreeingBuffersPool) {
   EXPECT_EQ(first_pool.allocated_blocks() + second_pool.allocated_blocks(), 0);
 }
 
+TEST(Buffer, MoveAppendGivesBlocksItFreesToTheReceivingPool) {
+  BlockPool sending_pool;
+  BlockPool receiving_pool;
+  Buffer target(receiving_pool);
+  target.append("abc"sv);
+  Buffer packed(sending_pool);
+  packed.append("def"sv);
+  target.append(std::move(packed));  // copied into target's tail
+  Buffer reservation(sending_pool);
+  (void)reservation.reserve(10);
+  target.append(std::move(reservation));     // only an empty reserved block
+  EXPECT_EQ(reservation.block_count(), 0U);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(contents(target), "abcdef");
+  EXPECT_EQ(target.block_count(), 1U);
+  EXPECT_EQ(sending_pool.cached_blocks(), 0U);
+  EXPECT_EQ(receiving_pool.cached_blocks(), 2U);
+}
+
 TEST(Buffer, MoveAppendBetweenPooledAndPlainBuffers) {
   BlockPool pool;
   Buffer plain;
