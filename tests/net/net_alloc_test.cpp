@@ -1,0 +1,250 @@
+// Once warmed up, a TCP echo allocates nothing per message (DESIGN.md:
+// "Steady state allocates nothing"). This binary replaces the global
+// operator new and delete with versions that count allocations while a
+// CountAllocations object is alive, as tests/unit/alloc_test.cpp does.
+//
+// Both ends are TcpConnections on one loop (a TcpListener accepts the
+// server side; connect() makes the client): TcpServer runs its own threads,
+// which would make "allocations per message" depend on what they do
+// meanwhile.
+#include "net/run_for.hpp"
+#include "support/run_until.hpp"
+
+#include <eddy/buffer.hpp>
+#include <eddy/loop.hpp>
+#include <eddy/socket_address.hpp>
+#include <eddy/tcp_connect.hpp>
+#include <eddy/tcp_connection.hpp>
+#include <eddy/tcp_listener.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace {
+
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+
+void* allocate(std::size_t size, std::size_t alignment) noexcept {
+  if (counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (size == 0) {
+    size = 1;
+  }
+  if (alignment <= alignof(std::max_align_t)) {
+    return std::malloc(size);
+  }
+  void* p = nullptr;
+  return ::posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
+}
+
+void* allocate_or_throw(std::size_t size, std::size_t alignment) {
+  void* p = allocate(size, alignment);
+  if (p == nullptr) {
+    throw std::bad_alloc();
+  }
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate_or_throw(size, 0); }
+void* operator new[](std::size_t size) { return allocate_or_throw(size, 0); }
+void* operator new(std::size_t size, std::align_val_t al) {
+  return allocate_or_throw(size, static_cast<std::size_t>(al));
+}
+void* operator new[](std::size_t size, std::align_val_t al) {
+  return allocate_or_throw(size, static_cast<std::size_t>(al));
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
+void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return allocate(size, static_cast<std::size_t>(al));
+}
+void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return allocate(size, static_cast<std::size_t>(al));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+using namespace std::chrono_literals;
+using eddy::Buffer;
+using eddy::TcpConnection;
+using eddy::test::run_until;
+
+// Counts allocations made by any thread between construction and stop().
+// No gtest assertion may run in between: a failing one allocates.
+class CountAllocations {
+ public:
+  CountAllocations() {
+    allocations.store(0);
+    counting.store(true);
+  }
+  ~CountAllocations() { counting.store(false); }
+  CountAllocations(const CountAllocations&) = delete;
+  CountAllocations& operator=(const CountAllocations&) = delete;
+
+  std::size_t stop() {
+    counting.store(false);
+    return allocations.load();
+  }
+};
+
+TEST(TcpAllocation, TheCounterSeesAllocations) {
+  CountAllocations count;
+  auto* p = new int(1);
+  const std::size_t n = count.stop();
+  delete p;
+  EXPECT_EQ(n, 1U) << "the operator new replacement is not in effect; the other tests prove nothing";
+}
+
+constexpr std::size_t kMessage = 64;
+constexpr int kWarmUp = 200;
+constexpr int kMessages = 2000;
+
+// How the echo side sends its reply.
+enum class EchoStyle {
+  kMoveBuffer,   // write(std::move(input)): relinks the input's blocks
+  kStringView,   // write(input.front()) then drain: write-through from the block
+};
+
+// A client and an echo on one loop, ping-ponging 64-byte messages. Returns
+// the allocations counted over kMessages round trips after kWarmUp.
+void check_ping_pong(EchoStyle style) {
+  eddy::Loop loop;
+  TcpConnection::Ptr server_side;
+  eddy::TcpListener listener(loop, [&](eddy::UniqueFd socket, const eddy::SocketAddress&) {
+    server_side = TcpConnection::adopt(loop, std::move(socket));
+    server_side->on_data([style](TcpConnection& c, Buffer& input) {
+      if (style == EchoStyle::kMoveBuffer) {
+        c.write(std::move(input));
+        return;
+      }
+      while (!input.empty()) {
+        const std::string_view front = input.front();
+        c.write(front);
+        input.drain(front.size());
+      }
+    });
+    server_side->start();
+  });
+  ASSERT_FALSE(listener.listen(*eddy::SocketAddress::parse("127.0.0.1", 0)));
+
+  TcpConnection::Ptr client;
+  eddy::connect(loop, listener.local_address(), 5s, [&](std::error_code ec, TcpConnection::Ptr c) {
+    if (!ec) {
+      client = std::move(c);
+    }
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return client != nullptr && server_side != nullptr; }));
+
+  char message[kMessage];
+  std::memset(message, 'm', sizeof message);
+  int round_trips = 0;
+  std::size_t bad_replies = 0;
+  client->on_data([&](TcpConnection& c, Buffer& input) {
+    if (input.size() < kMessage) {
+      return;
+    }
+    if (input.size() != kMessage) {
+      ++bad_replies;
+    }
+    input.clear();
+    ++round_trips;
+    message[0] = static_cast<char>(round_trips);
+    c.write(message, kMessage);
+  });
+  client->start();
+  client->write(message, kMessage);
+  ASSERT_TRUE(run_until(loop, [&] { return round_trips >= kWarmUp; }));
+
+  const int start = round_trips;
+  const auto give_up = eddy::Clock::now() + 20s;
+  CountAllocations count;
+  while (round_trips < start + kMessages && eddy::Clock::now() < give_up) {
+    loop.run_once(10ms);
+  }
+  const std::size_t n = count.stop();
+  ASSERT_GE(round_trips, start + kMessages) << "the ping-pong stalled";
+  EXPECT_EQ(bad_replies, 0U);
+  EXPECT_EQ(n, 0U) << n << " allocations over " << kMessages << " round trips";
+}
+
+TEST(TcpAllocation, PingPongWithABufferMovingEchoAllocatesNothingPerMessage) {
+  check_ping_pong(EchoStyle::kMoveBuffer);
+}
+
+TEST(TcpAllocation, PingPongWithAWriteThroughEchoAllocatesNothingPerMessage) {
+  check_ping_pong(EchoStyle::kStringView);
+}
+
+// Output that queues (the peer reads in bursts) also recycles its blocks.
+TEST(TcpAllocation, QueuedOutputRecyclesBlocksOnceWarm) {
+  eddy::Loop loop;
+  TcpConnection::Ptr server_side;
+  eddy::TcpListener listener(loop, [&](eddy::UniqueFd socket, const eddy::SocketAddress&) {
+    server_side = TcpConnection::adopt(loop, std::move(socket));
+    server_side->on_data([](TcpConnection& c, Buffer& input) { c.write(std::move(input)); });
+    server_side->start();
+  });
+  ASSERT_FALSE(listener.listen(*eddy::SocketAddress::parse("127.0.0.1", 0)));
+  TcpConnection::Ptr client;
+  eddy::connect(loop, listener.local_address(), 5s, [&](std::error_code ec, TcpConnection::Ptr c) {
+    if (!ec) {
+      client = std::move(c);
+    }
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return client != nullptr && server_side != nullptr; }));
+
+  // Rounds of 1 MiB each way: far beyond the socket buffers, so both
+  // directions queue and drain every round.
+  const std::string chunk(1024 * 1024, 'q');
+  std::size_t echoed = 0;
+  client->on_data([&](TcpConnection&, Buffer& input) {
+    echoed += input.size();
+    input.clear();
+  });
+  client->start();
+  auto round = [&] {
+    const std::size_t target = echoed + chunk.size();
+    client->write(chunk);
+    const auto give_up = eddy::Clock::now() + 10s;
+    while (echoed < target && eddy::Clock::now() < give_up) {
+      loop.run_once(10ms);
+    }
+    return echoed == target;
+  };
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(round());
+  }
+  CountAllocations count;
+  bool all_echoed = true;
+  for (int i = 0; i < 8; ++i) {
+    all_echoed = round() && all_echoed;
+  }
+  const std::size_t n = count.stop();
+  ASSERT_TRUE(all_echoed);
+  EXPECT_EQ(n, 0U) << n << " allocations over 8 MiB echoed";
+}
+
+}  // namespace
