@@ -54,14 +54,16 @@ class TcpServer::Worker {
  private:
   void on_accept(UniqueFd socket) {
     shed_.store(listener_.shed_count(), std::memory_order_relaxed);
+    // Take a slot first and give it back if there was none: a check then an
+    // add would let two threads both take the last slot.
     const std::size_t cap = server_.options_.max_connections;
-    if (cap != 0 && server_.open_.load(std::memory_order_relaxed) >= cap) {
+    if (server_.open_.fetch_add(1, std::memory_order_relaxed) >= cap && cap != 0) {
+      server_.open_.fetch_sub(1, std::memory_order_relaxed);
       // Shed the newcomer, not an existing client: closing it at once tells
       // the peer to go elsewhere instead of leaving it in the backlog.
       TrafficCounters::add(rejected_, 1);
       return;
     }
-    server_.open_.fetch_add(1, std::memory_order_relaxed);
     TrafficCounters::add(accepted_, 1);
     TcpConnection::Ptr connection = TcpConnection::adopt(loop_, std::move(socket), server_.options_.connection);
     TcpConnection& c = *connection;
