@@ -177,6 +177,18 @@ bool ChildProcess::wait_for_stderr_line(std::string_view text, Deadline deadline
   }
 }
 
+bool ChildProcess::wait_for_stderr(const std::function<bool(const std::string&)>& done, Deadline deadline) {
+  for (;;) {
+    if (done(err_text_)) {
+      return true;
+    }
+    if (!err_pipe_ || Clock::now() >= deadline) {
+      return false;
+    }
+    collect_output(poll_timeout_ms(deadline, std::chrono::milliseconds(50)));
+  }
+}
+
 bool ChildProcess::has_exited() {
   if (status_) {
     return true;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ class ChildProcess {
   // Collects stderr until a complete line containing `text` has arrived.
   // False at the deadline, or when stderr closes first (the child exited).
   bool wait_for_stderr_line(std::string_view text, Deadline deadline);
+
+  // Collects stderr until `done(err())` is true (checked after each chunk
+  // arrives). False at the deadline, or when stderr closes first.
+  bool wait_for_stderr(const std::function<bool(const std::string&)>& done, Deadline deadline);
 
   // Waits for the child to exit, collecting its output meanwhile. nullopt
   // when it is still running at the deadline.

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 namespace echo_test {
@@ -24,15 +25,13 @@ std::string backend_under_test() {
   return backend != nullptr && *backend != '\0' ? backend : "epoll";
 }
 
-EchoServerProcess start_echo_server(const std::string& ip) {
+EchoServerProcess start_echo_server(const std::string& ip, const std::vector<std::string>& extra_args) {
   std::string failures;
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
     const std::uint16_t port = pick_free_port(ip);
-    EchoServerProcess server{ChildProcess::spawn(EDDY_ECHO_PATH, {"--bind", ip, "--port", std::to_string(port),
-                                                                  "--backend", backend_under_test()}),
-                             ip,
-                             port,
-                             {}};
+    std::vector<std::string> args{"--bind", ip, "--port", std::to_string(port), "--backend", backend_under_test()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    EchoServerProcess server{ChildProcess::spawn(EDDY_ECHO_PATH, args), ip, port, {}};
     if (server.process.wait_for_stderr_line("listening on", deadline_in(kStartTimeout))) {
       const std::string& err = server.process.err();
       const std::size_t begin = err.rfind("eddy-echo:", err.find("listening on"));
@@ -46,6 +45,18 @@ EchoServerProcess start_echo_server(const std::string& ip) {
     }
   }
   throw std::runtime_error("eddy-echo did not start listening: " + failures);
+}
+
+std::size_t resident_bytes(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/status";
+  std::ifstream status(path);
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) {
+      return static_cast<std::size_t>(std::stoull(line.substr(6))) * 1024;  // "VmRSS:    1234 kB"
+    }
+  }
+  throw std::runtime_error("no VmRSS in " + path);
 }
 
 std::optional<ExitStatus> terminate(EchoServerProcess& server, int signo) {

@@ -6,9 +6,10 @@
 
 #include <gtest/gtest.h>
 
-
+#include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace echo_test {
@@ -18,10 +19,19 @@ using std::chrono::seconds;
 
 using EchoServer = EchoProcessTest;
 
-TEST_F(EchoServer, PrintsListeningLineNamingAddressAndBackend) {
+TEST_F(EchoServer, PrintsListeningLineNamingAddressBackendAndThreads) {
+  EchoServerProcess server = start_echo_server("127.0.0.1", {"--threads", "3"});
+  EXPECT_EQ(server.listening_line, "eddy-echo: listening on 127.0.0.1:" + std::to_string(server.port) + " (" +
+                                       backend_under_test() + ", 3 threads)");
+  EXPECT_TRUE(exits_cleanly_on(server));
+}
+
+TEST_F(EchoServer, RunsOneThreadPerCoreByDefault) {
   EchoServerProcess server = start_echo_server();
-  EXPECT_EQ(server.listening_line,
-            "eddy-echo: listening on 127.0.0.1:" + std::to_string(server.port) + " (" + backend_under_test() + ")");
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  EXPECT_EQ(server.listening_line, "eddy-echo: listening on 127.0.0.1:" + std::to_string(server.port) + " (" +
+                                       backend_under_test() + ", " + std::to_string(cores) +
+                                       (cores == 1 ? " thread)" : " threads)"));
   EXPECT_TRUE(exits_cleanly_on(server));
 }
 
@@ -51,8 +61,9 @@ TEST_F(EchoServer, Echoes8MiBWhileTheClientWritesAndReadsConcurrently) {
   EXPECT_TRUE(exits_cleanly_on(server));
 }
 
-TEST_F(EchoServer, Echoes200ConcurrentClientsEachTheirOwnPayload) {
-  EchoServerProcess server = start_echo_server();
+// 200 clients connected at once, each with its own payload.
+void echoes_200_concurrent_clients(const std::vector<std::string>& server_args) {
+  EchoServerProcess server = start_echo_server("127.0.0.1", server_args);
   constexpr int kClients = 200;
   const Deadline deadline = deadline_in(seconds(60));
   std::vector<TcpClient> clients;
@@ -72,6 +83,12 @@ TEST_F(EchoServer, Echoes200ConcurrentClientsEachTheirOwnPayload) {
   EXPECT_TRUE(exits_cleanly_on(server));
 }
 
+TEST_F(EchoServer, Echoes200ConcurrentClientsEachTheirOwnPayload) { echoes_200_concurrent_clients({}); }
+
+TEST_F(EchoServer, Echoes200ConcurrentClientsOnOneThread) { echoes_200_concurrent_clients({"--threads", "1"}); }
+
+TEST_F(EchoServer, Echoes200ConcurrentClientsOnFourThreads) { echoes_200_concurrent_clients({"--threads", "4"}); }
+
 TEST_F(EchoServer, HalfClosedClientGetsAllItsBytesThenEof) {
   EchoServerProcess server = start_echo_server();
   TcpClient client = TcpClient::connect(server.ip, server.port, deadline_in(seconds(10)));
@@ -88,9 +105,9 @@ TEST_F(EchoServer, ListensOnIpv6Loopback) {
   if (!can_bind("::1")) {
     GTEST_SKIP() << "this machine has no IPv6 loopback";
   }
-  EchoServerProcess server = start_echo_server("::1");
-  EXPECT_EQ(server.listening_line,
-            "eddy-echo: listening on [::1]:" + std::to_string(server.port) + " (" + backend_under_test() + ")");
+  EchoServerProcess server = start_echo_server("::1", {"--threads", "1"});
+  EXPECT_EQ(server.listening_line, "eddy-echo: listening on [::1]:" + std::to_string(server.port) + " (" +
+                                       backend_under_test() + ", 1 thread)");
   TcpClient client = TcpClient::connect("::1", server.port, deadline_in(seconds(10)));
   const std::string data = random_bytes(64 * 1024, 4);
   EXPECT_TRUE(same_bytes(data, client.exchange(data, deadline_in(seconds(20)))));

@@ -1,0 +1,108 @@
+#include "tcp_echo.hpp"
+
+#include "echo_cli.hpp"
+#include "echo_log.hpp"
+#include "read_counter.hpp"
+#include "shutdown_signals.hpp"
+#include "stats_reporter.hpp"
+#include "stopper_thread.hpp"
+
+#include <eddy/buffer.hpp>
+#include <eddy/log.hpp>
+#include <eddy/loop.hpp>
+#include <eddy/tcp_connection.hpp>
+#include <eddy/tcp_server.hpp>
+
+#include <optional>
+#include <string>
+
+namespace eddy_echo {
+
+namespace {
+
+eddy::TcpServerOptions server_options(const EchoOptions& options, const eddy::Loop& loop) {
+  eddy::TcpServerOptions server;
+  server.address = options.address;
+  server.threads = options.threads;
+  server.max_connections = options.max_connections;
+  // The main loop has already resolved --backend and EDDY_BACKEND.
+  server.backend = std::string(loop.backend_name());
+  // Backpressure: above max_buffer queued bytes the connection stops
+  // reading from its client; it resumes once half has been sent, so that a
+  // slow reader does not flip reading on and off for every block.
+  server.connection.high_watermark = options.max_buffer;
+  server.connection.low_watermark = options.max_buffer / 2;
+  server.connection.idle_timeout = options.idle_timeout;
+  return server;
+}
+
+// Makes one new connection echo. Runs on the connection's thread.
+void echo_on(eddy::TcpConnection& connection, ReadCounter::Slot& reads) {
+  const int fd = connection.fd();  // for log lines: the socket is gone by on_close
+  if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
+    const auto peer = connection.peer_address();
+    eddy::log(eddy::LogLevel::kDebug, "fd " + std::to_string(fd) + ": connection from " +
+                                          (peer ? peer->to_string() : std::string("an unknown peer")));
+  }
+  connection.on_data([&reads, fd](eddy::TcpConnection& c, eddy::Buffer& input) {
+    reads.add(1);
+    // The tutorial printed every read; here it is a debug line with the
+    // size only: the bytes are the client's business, and binary data
+    // would garble the terminal.
+    if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
+      eddy::log(eddy::LogLevel::kDebug,
+                "fd " + std::to_string(fd) + ": read " + std::to_string(input.size()) + " bytes");
+    }
+    c.write(std::move(input));  // moves the blocks: no byte is copied
+  });
+  connection.on_close([fd](eddy::TcpConnection&, const eddy::CloseInfo& info) {
+    if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
+      std::string line = "fd " + std::to_string(fd) + ": closed (" + std::string(eddy::to_string(info.reason));
+      if (info.error) {
+        line += ": " + info.error.message();
+      }
+      eddy::log(eddy::LogLevel::kDebug, line + ")");
+    }
+  });
+}
+
+}  // namespace
+
+int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
+  ReadCounter reads;
+  eddy::TcpServer server(server_options(options, loop), [&reads](eddy::TcpConnection& connection) {
+    echo_on(connection, reads.slot_for_this_thread());
+  });
+  StatsReporter stats(loop, options.stats_interval, [&server, &reads] {
+    const eddy::TcpServerStats s = server.stats();
+    return StatsSample{{"open", s.open, true},     {"accepted", s.accepted}, {"closed", s.closed},
+                       {"rejected", s.rejected},   {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out},
+                       {"messages", reads.total()}};
+  });
+
+  // TcpServer::stop() blocks until every connection has flushed or the
+  // deadline has passed. It runs on its own thread so that the main loop
+  // stays free to take a second signal meanwhile (ShutdownSignals).
+  std::optional<StopperThread> stopper;
+  ShutdownSignals signals(loop, [&] {
+    stats.stop();  // server.stats() must not run while stop() takes the threads down
+    stopper->trigger();
+  });
+  signals.start();  // before any other thread exists: they all inherit the blocked signals
+  stopper.emplace([&server, &loop, timeout = options.shutdown_timeout] {
+    server.stop(timeout);
+    loop.post([&loop] { loop.stop(); });
+  });
+  server.start();
+
+  const std::size_t threads = server.thread_count();
+  report("listening on " + server.local_address().to_string() + " (" + std::string(loop.backend_name()) + ", " +
+         std::to_string(threads) + (threads == 1 ? " thread)" : " threads)"));
+  if (options.stats_interval > eddy::Duration::zero()) {
+    stats.start();
+  }
+  loop.run();
+  return kExitOk;
+}
+
+}  // namespace eddy_echo
