@@ -49,6 +49,7 @@ class TcpServer::Worker {
     stats.rejected += rejected_.load(std::memory_order_relaxed) + shed_.load(std::memory_order_relaxed);
     stats.bytes_in += counters_.bytes_in.load(std::memory_order_relaxed);
     stats.bytes_out += counters_.bytes_out.load(std::memory_order_relaxed);
+    stats.reads += counters_.reads.load(std::memory_order_relaxed);
   }
 
  private:
@@ -124,7 +125,7 @@ TcpServer::TcpServer(TcpServerOptions options, ConnectionCallback on_connection)
 TcpServer::~TcpServer() { stop(Duration::zero()); }
 
 void TcpServer::start() {
-  if (running_) {
+  if (started_) {
     throw std::logic_error("TcpServer::start called twice");
   }
   std::size_t threads = options_.threads;
@@ -148,7 +149,7 @@ void TcpServer::start() {
   for (auto& worker : workers_) {
     worker->run_thread();
   }
-  running_ = true;
+  started_ = running_ = true;
 }
 
 void TcpServer::stop(Duration flush_deadline) {
@@ -163,13 +164,14 @@ void TcpServer::stop(Duration flush_deadline) {
   for (auto& worker : workers_) {
     worker->join();
   }
-  workers_.clear();
+  // The workers (loops, counters) stay until the destructor, so that
+  // stats() may run on another thread during and after the stop.
   running_ = false;
 }
 
 SocketAddress TcpServer::local_address() const noexcept { return local_; }
 
-std::size_t TcpServer::thread_count() const noexcept { return workers_.size(); }
+std::size_t TcpServer::thread_count() const noexcept { return running_ ? workers_.size() : 0; }
 
 TcpServerStats TcpServer::stats() const noexcept {
   TcpServerStats stats;

@@ -2,7 +2,6 @@
 
 #include "echo_cli.hpp"
 #include "echo_log.hpp"
-#include "read_counter.hpp"
 #include "shutdown_signals.hpp"
 #include "stats_reporter.hpp"
 #include "stopper_thread.hpp"
@@ -37,15 +36,14 @@ eddy::TcpServerOptions server_options(const EchoOptions& options, const eddy::Lo
 }
 
 // Makes one new connection echo. Runs on the connection's thread.
-void echo_on(eddy::TcpConnection& connection, ReadCounter::Slot& reads) {
+void echo_on(eddy::TcpConnection& connection) {
   const int fd = connection.fd();  // for log lines: the socket is gone by on_close
   if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
     const auto peer = connection.peer_address();
     eddy::log(eddy::LogLevel::kDebug, "fd " + std::to_string(fd) + ": connection from " +
                                           (peer ? peer->to_string() : std::string("an unknown peer")));
   }
-  connection.on_data([&reads, fd](eddy::TcpConnection& c, eddy::Buffer& input) {
-    reads.add(1);
+  connection.on_data([fd](eddy::TcpConnection& c, eddy::Buffer& input) {
     // The tutorial printed every read; here it is a debug line with the
     // size only: the bytes are the client's business, and binary data
     // would garble the terminal.
@@ -69,15 +67,12 @@ void echo_on(eddy::TcpConnection& connection, ReadCounter::Slot& reads) {
 }  // namespace
 
 int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
-  ReadCounter reads;
-  eddy::TcpServer server(server_options(options, loop), [&reads](eddy::TcpConnection& connection) {
-    echo_on(connection, reads.slot_for_this_thread());
-  });
-  StatsReporter stats(loop, options.stats_interval, [&server, &reads] {
+  eddy::TcpServer server(server_options(options, loop), [](eddy::TcpConnection& connection) { echo_on(connection); });
+  StatsReporter stats(loop, options.stats_interval, [&server] {
     const eddy::TcpServerStats s = server.stats();
     return StatsSample{{"open", s.open, true},     {"accepted", s.accepted}, {"closed", s.closed},
                        {"rejected", s.rejected},   {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out},
-                       {"messages", reads.total()}};
+                       {"messages", s.reads}};
   });
 
   // TcpServer::stop() blocks until every connection has flushed or the
@@ -85,7 +80,7 @@ int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
   // stays free to take a second signal meanwhile (ShutdownSignals).
   std::optional<StopperThread> stopper;
   ShutdownSignals signals(loop, [&] {
-    stats.stop();  // server.stats() must not run while stop() takes the threads down
+    stats.stop();
     stopper->trigger();
   });
   signals.start();  // before any other thread exists: they all inherit the blocked signals

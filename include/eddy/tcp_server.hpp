@@ -30,6 +30,7 @@ struct TcpServerStats {
   std::uint64_t rejected = 0;  // over max_connections, or shed for lack of fds
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::uint64_t reads = 0;  // on_data calls: "messages" for an echo
 };
 
 // A TCP server on N loops and N threads.
@@ -67,11 +68,13 @@ class TcpServer {
   // Graceful stop, from any thread except the server's own: stops
   // accepting, closes every connection gracefully (queued output is
   // flushed), aborts those still flushing after `flush_deadline`, and joins
-  // the threads. Idempotent.
+  // the threads. Idempotent. A server runs once: start() after stop()
+  // throws std::logic_error.
   void stop(Duration flush_deadline = std::chrono::seconds(5));
 
   SocketAddress local_address() const noexcept;
-  std::size_t thread_count() const noexcept;
+  std::size_t thread_count() const noexcept;  // 0 before start() and after stop()
+  // Safe from any thread at any time, during stop() and after it too.
   TcpServerStats stats() const noexcept;
 
  private:
@@ -83,6 +86,7 @@ class TcpServer {
   std::atomic<std::size_t> open_{0};  // over all workers, for max_connections
   SocketAddress local_;
   bool running_ = false;
+  bool started_ = false;
 };
 
 }  // namespace eddy
