@@ -8,6 +8,7 @@
 // which would make "allocations per message" depend on what they do
 // meanwhile.
 #include "net/run_for.hpp"
+#include "support/counting_allocator.hpp"
 #include "support/run_until.hpp"
 
 #include <eddy/buffer.hpp>
@@ -27,63 +28,6 @@
 #include <new>
 #include <string>
 
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (size == 0) {
-    size = 1;
-  }
-  if (alignment <= alignof(std::max_align_t)) {
-    return std::malloc(size);
-  }
-  void* p = nullptr;
-  return ::posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
-}
-
-void* allocate_or_throw(std::size_t size, std::size_t alignment) {
-  void* p = allocate(size, alignment);
-  if (p == nullptr) {
-    throw std::bad_alloc();
-  }
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new[](std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -92,28 +36,12 @@ using eddy::Buffer;
 using eddy::TcpConnection;
 using eddy::test::run_until;
 
-// Counts allocations made by any thread between construction and stop().
-// No gtest assertion may run in between: a failing one allocates.
-class CountAllocations {
- public:
-  CountAllocations() {
-    allocations.store(0);
-    counting.store(true);
-  }
-  ~CountAllocations() { counting.store(false); }
-  CountAllocations(const CountAllocations&) = delete;
-  CountAllocations& operator=(const CountAllocations&) = delete;
-
-  std::size_t stop() {
-    counting.store(false);
-    return allocations.load();
-  }
-};
+using eddy::test::CountAllocations;
 
 TEST(TcpAllocation, TheCounterSeesAllocations) {
   CountAllocations count;
   auto* p = new int(1);
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   delete p;
   EXPECT_EQ(n, 1U) << "the operator new replacement is not in effect; the other tests prove nothing";
 }
@@ -184,7 +112,7 @@ void check_ping_pong(EchoStyle style) {
   while (round_trips < start + kMessages && eddy::Clock::now() < give_up) {
     loop.run_once(10ms);
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   ASSERT_GE(round_trips, start + kMessages) << "the ping-pong stalled";
   EXPECT_EQ(bad_replies, 0U);
   EXPECT_EQ(n, 0U) << n << " allocations over " << kMessages << " round trips";
@@ -242,7 +170,7 @@ TEST(TcpAllocation, QueuedOutputRecyclesBlocksOnceWarm) {
   for (int i = 0; i < 8; ++i) {
     all_echoed = round() && all_echoed;
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   ASSERT_TRUE(all_echoed);
   EXPECT_EQ(n, 0U) << n << " allocations over 8 MiB echoed";
 }

@@ -2,6 +2,7 @@
 // This binary replaces the global operator new and delete with versions
 // that count allocations while a CountAllocations object is alive, on every
 // thread.
+#include "support/counting_allocator.hpp"
 #include "support/pipe.hpp"
 #include "support/socket_pair.hpp"
 
@@ -22,88 +23,13 @@
 #include <thread>
 #include <vector>
 
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (size == 0) {
-    size = 1;
-  }
-  if (alignment <= alignof(std::max_align_t)) {
-    return std::malloc(size);
-  }
-  void* p = nullptr;
-  return ::posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
-}
-
-void* allocate_or_throw(std::size_t size, std::size_t alignment) {
-  void* p = allocate(size, alignment);
-  if (p == nullptr) {
-    throw std::bad_alloc();
-  }
-  return p;
-}
-
-}  // namespace
-
-// The replaceable allocation functions ([new.delete]): all of them, so that
-// no path reaches the library's own versions.
-void* operator new(std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new[](std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
 using namespace std::chrono_literals;
 using eddy::test::Pipe;
 
-// Counts allocations made by any thread between construction and stop().
-// No gtest assertion may run in between: a failing one allocates.
-class CountAllocations {
- public:
-  CountAllocations() {
-    allocations.store(0);
-    counting.store(true);
-  }
-  ~CountAllocations() { counting.store(false); }
-  CountAllocations(const CountAllocations&) = delete;
-  CountAllocations& operator=(const CountAllocations&) = delete;
-
-  std::size_t stop() {
-    counting.store(false);
-    return allocations.load();
-  }
-};
+using eddy::test::CountAllocations;
 
 constexpr int kWarmUp = 4;
 constexpr int kRounds = 200;
@@ -113,7 +39,7 @@ TEST(Allocation, TheCounterSeesAllocations) {
   CountAllocations count;
   auto* p = new int(1);
   auto* q = new int[4];
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   delete p;
   delete[] q;
   EXPECT_EQ(n, 2U) << "the operator new replacement is not in effect; the other tests prove nothing";
@@ -139,7 +65,7 @@ TEST(Allocation, StartingAndStoppingIoWatchersDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     cycle();
   }
-  EXPECT_EQ(count.stop(), 0U);
+  EXPECT_EQ(count.stop().allocations, 0U);
 }
 
 TEST(Allocation, DispatchingReadyEventsDoesNotAllocate) {
@@ -165,7 +91,7 @@ TEST(Allocation, DispatchingReadyEventsDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     loop.run_once(0ns);
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   EXPECT_EQ(n, 0U);
   EXPECT_EQ(calls, kRounds * (kFds + 1));
 }
@@ -203,7 +129,7 @@ TEST(Allocation, StartingStoppingRefreshingAndFiringTimersDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     round();
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   EXPECT_EQ(n, 0U);
   EXPECT_GE(fired, kRounds * static_cast<int>(kTimers / 2));
 }
@@ -225,7 +151,7 @@ TEST(Allocation, PostingSmallTasksFromTheLoopThreadDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     round();
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   EXPECT_EQ(n, 0U);
   EXPECT_EQ(ran, kRounds * kBatch);
 }
@@ -258,7 +184,7 @@ TEST(Allocation, PostingSmallTasksFromAnotherThreadDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     round();
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   poster.join();
   EXPECT_EQ(n, 0U);
   EXPECT_EQ(ran, kRounds * kBatch);
@@ -283,7 +209,7 @@ TEST(Allocation, DeferringSmallTasksDoesNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     round();
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   EXPECT_EQ(n, 0U);
   EXPECT_EQ(ran, kRounds * (kBatch + 1));
 }
@@ -306,7 +232,7 @@ TEST(Allocation, CallbacksThatPostAndDeferDoNotAllocate) {
   for (int i = 0; i < kRounds; ++i) {
     loop.run_once(0ns);
   }
-  const std::size_t n = count.stop();
+  const std::size_t n = count.stop().allocations;
   EXPECT_EQ(n, 0U);
   EXPECT_EQ(ran, 2U * kRounds);
 }

@@ -3,6 +3,7 @@
 // global operator new and delete with versions that count calls while a
 // Counting object is alive; no gtest assertion may run while it counts (a
 // failing one allocates).
+#include "support/counting_allocator.hpp"
 #include "support/socket_pair.hpp"
 
 #include <eddy/block_pool.hpp>
@@ -21,74 +22,6 @@
 
 namespace {
 
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-std::atomic<std::size_t> deallocations{0};
-
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (size == 0) {
-    size = 1;
-  }
-  if (alignment <= alignof(std::max_align_t)) {
-    return std::malloc(size);
-  }
-  void* p = nullptr;
-  return ::posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
-}
-
-void* allocate_or_throw(std::size_t size, std::size_t alignment) {
-  void* p = allocate(size, alignment);
-  if (p == nullptr) {
-    throw std::bad_alloc();
-  }
-  return p;
-}
-
-void deallocate(void* p) noexcept {
-  if (p != nullptr && counting.load(std::memory_order_relaxed)) {
-    deallocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  std::free(p);
-}
-
-}  // namespace
-
-// The replaceable allocation functions ([new.delete]): all of them, so that
-// no path reaches the library's own versions.
-void* operator new(std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new[](std::size_t size) { return allocate_or_throw(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al) {
-  return allocate_or_throw(size, static_cast<std::size_t>(al));
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size, 0); }
-void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return allocate(size, static_cast<std::size_t>(al));
-}
-void operator delete(void* p) noexcept { deallocate(p); }
-void operator delete[](void* p) noexcept { deallocate(p); }
-void operator delete(void* p, std::size_t) noexcept { deallocate(p); }
-void operator delete[](void* p, std::size_t) noexcept { deallocate(p); }
-void operator delete(void* p, std::align_val_t) noexcept { deallocate(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { deallocate(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { deallocate(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { deallocate(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { deallocate(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { deallocate(p); }
-
-namespace {
-
 using eddy::BlockPool;
 using eddy::Buffer;
 using namespace std::string_view_literals;
@@ -97,29 +30,8 @@ constexpr std::size_t kBlock = BlockPool::kBlockSize;
 constexpr int kWarmUp = 4;
 constexpr int kRounds = 100;
 
-struct Counts {
-  std::size_t allocations;
-  std::size_t deallocations;
-};
-
-// Counts calls to operator new and delete, on every thread, between
-// construction and stop().
-class Counting {
- public:
-  Counting() {
-    allocations.store(0);
-    deallocations.store(0);
-    counting.store(true);
-  }
-  ~Counting() { counting.store(false); }
-  Counting(const Counting&) = delete;
-  Counting& operator=(const Counting&) = delete;
-
-  Counts stop() {
-    counting.store(false);
-    return {allocations.load(), deallocations.load()};
-  }
-};
+using Counts = eddy::test::AllocationCounts;
+using Counting = eddy::test::CountAllocations;
 
 // Runs `round` kWarmUp times, then counts over kRounds more.
 template <typename Round>
