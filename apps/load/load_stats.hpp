@@ -2,6 +2,8 @@
 
 #include "latency_histogram.hpp"
 
+#include <eddy/clock.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -65,6 +67,12 @@ class ThreadStats {
   bool stopped() const noexcept { return stopped_; }
 
   void record_message(std::uint64_t latency_ns, std::size_t bytes) noexcept;
+  // The same with the round trip given as send and receive times (a
+  // receive time before the send time counts as zero).
+  void record_message(eddy::TimePoint sent, eddy::TimePoint received, std::size_t bytes) noexcept {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(received - sent).count();
+    record_message(elapsed > 0 ? static_cast<std::uint64_t>(elapsed) : 0, bytes);
+  }
   void count_connect_error(const std::string& what);
   void count_reset(const std::string& what);
   void count_mismatch(const Mismatch& where);

@@ -27,11 +27,6 @@ std::string describe(const eddy::CloseInfo& info) {
   return info.error ? info.error.message() : std::string(eddy::to_string(info.reason));
 }
 
-std::uint64_t nanoseconds_between(eddy::TimePoint from, eddy::TimePoint to) noexcept {
-  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
-  return elapsed > 0 ? static_cast<std::uint64_t>(elapsed) : 0;
-}
-
 }  // namespace
 
 TcpLoadConnection::TcpLoadConnection(TcpDriver& driver, std::size_t index)
@@ -138,7 +133,7 @@ bool TcpLoadConnection::consume(std::string_view chunk, eddy::TimePoint now) {
     chunk.remove_prefix(n);
     receive_offset_ += n;
     if (receive_offset_ == size_) {
-      stats.record_message(nanoseconds_between(sent_at_[next_receive_ % depth_], now), size_);
+      stats.record_message(sent_at_[next_receive_ % depth_], now, size_);
       ++next_receive_;
       receive_offset_ = 0;
     }

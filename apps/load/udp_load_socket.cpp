@@ -9,15 +9,6 @@
 
 namespace eddy_load {
 
-namespace {
-
-std::uint64_t nanoseconds_between(eddy::TimePoint from, eddy::TimePoint to) noexcept {
-  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
-  return elapsed > 0 ? static_cast<std::uint64_t>(elapsed) : 0;
-}
-
-}  // namespace
-
 UdpLoadSocket::UdpLoadSocket(UdpDriver& driver, std::size_t index)
     : driver_(driver),
       payload_(driver.context().payload),
@@ -106,7 +97,7 @@ void UdpLoadSocket::on_receive(const eddy::UdpSocket::Datagram& datagram) {
       release(slot);  // the header was right, so this was the reply to that slot
     }
   } else if (ours) {
-    stats.record_message(nanoseconds_between(slot.sent_at, driver_.context().loop.now()), size_);
+    stats.record_message(slot.sent_at, driver_.context().loop.now(), size_);
     release(slot);
   }
   // else: a late reply to a datagram already counted lost, or a duplicate.
