@@ -121,15 +121,15 @@ void LoopCore::iterate(std::optional<Duration> max_wait) {
   now_ = Clock::now();
   run_timers();
   run_ready();
-  if (post_cursor_ == post_batch_.size()) {
-    post_batch_.clear();
-    post_cursor_ = 0;
+  // A batch is empty unless a task threw in the last iteration; then its
+  // rest runs first. The post queue's mutex is taken only when something
+  // was posted (a push racing with the check wakes the next iteration
+  // through the eventfd).
+  if (post_batch_.empty() && posts_.pending() != 0) {
     posts_.take(post_batch_);
   }
   run_tasks(post_batch_, post_cursor_);
-  if (defer_cursor_ == defer_batch_.size()) {
-    defer_batch_.clear();
-    defer_cursor_ = 0;
+  if (defer_batch_.empty()) {
     defer_batch_.swap(deferred_);
   }
   run_tasks(defer_batch_, defer_cursor_);

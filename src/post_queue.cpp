@@ -19,14 +19,7 @@ void PostQueue::push(Task task) {
 
 void PostQueue::take(std::vector<Task>& batch) {
   std::lock_guard lock(mutex_);
-  if (batch.empty()) {
-    batch.swap(incoming_);
-  } else {
-    for (Task& task : incoming_) {
-      batch.push_back(std::move(task));
-    }
-    incoming_.clear();
-  }
+  batch.swap(incoming_);
   pending_.store(0, std::memory_order_release);
 }
 

@@ -28,8 +28,8 @@ class PostQueue {
   int wakeup_fd() const noexcept { return wakeup_.get(); }
 
   void push(Task task);
-  // Moves every queued task to the back of `batch` (which should be empty, so
-  // that swapping is enough).
+  // Moves every queued task into `batch`, which must be empty: the two
+  // vectors are swapped, so both keep their capacity.
   void take(std::vector<Task>& batch);
   // Tasks pushed and not yet taken. Exact when read on the loop's thread
   // between take() calls; a hint from other threads.
