@@ -37,6 +37,16 @@ class IoTable {
     return static_cast<std::uint64_t>(slots_[slot].generation) << 32 | slot;
   }
 
+  // Calls f(watcher, token) for every watcher holding a slot.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
+      if (slots_[slot].watcher != nullptr) {
+        f(*slots_[slot].watcher, token(slot));
+      }
+    }
+  }
+
   // The watcher a token was issued for, or nullptr if it has been released.
   IoWatcher* find(std::uint64_t token) const noexcept {
     const auto slot = static_cast<std::uint32_t>(token);

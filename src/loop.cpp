@@ -26,4 +26,6 @@ BlockPool& Loop::block_pool() noexcept { return core_->block_pool(); }
 
 std::size_t Loop::active_count() const noexcept { return core_->active_count(); }
 
+void Loop::reinit_after_fork() { core_->reinit_after_fork(); }
+
 }  // namespace eddy

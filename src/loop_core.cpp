@@ -35,6 +35,25 @@ void LoopCore::shutdown() noexcept {
   wakeup_watcher_.reset();
 }
 
+void LoopCore::reinit_after_fork() {
+  check_thread("Loop::reinit_after_fork");
+  if (running_) {
+    throw std::logic_error("Loop::reinit_after_fork called from inside one of the loop's callbacks");
+  }
+  // The fresh poller goes in first: from here on no epoll_ctl reaches the
+  // instance the parent still waits on (removing the wakeup watcher below
+  // would otherwise unregister the parent's eventfd).
+  poller_ = make_poller(poller_->name());
+  wakeup_watcher_.reset();
+  posts_.renew_wakeup();
+  io_table_.for_each([this](IoWatcher& watcher, std::uint64_t token) {
+    if (std::error_code ec = poller_->add(watcher.fd_, watcher.events_, token)) {
+      throw std::system_error(ec, std::string(poller_->name()) + " re-registration after fork");
+    }
+  });
+  start_wakeup();
+}
+
 std::size_t LoopCore::active_count() const noexcept {
   return active_watchers_ + deferred_.size() + (defer_batch_.size() - defer_cursor_) +
          (post_batch_.size() - post_cursor_) + posts_.pending();
@@ -186,8 +205,8 @@ void LoopCore::run_ready() {
 
 std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept {
   check_thread("IoWatcher::start");
-  events &= kReadable | kWritable;
-  if (events == kNone) {
+  events &= kReadable | kWritable | kPeerClosed | kEdgeTriggered;
+  if ((events & (kReadable | kWritable | kPeerClosed)) == kNone) {
     io_stop(watcher);
     return {};
   }

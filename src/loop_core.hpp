@@ -44,6 +44,7 @@ class LoopCore {
   void start_wakeup();
   // Stops the loop's own watchers; called by ~Loop before the core goes.
   void shutdown() noexcept;
+  void reinit_after_fork();
 
   void check_thread(const char* operation) const noexcept { owner_.check(operation); }
 

@@ -17,6 +17,13 @@ void PostQueue::push(Task task) {
   }
 }
 
+void PostQueue::renew_wakeup() {
+  wakeup_ = sys::make_eventfd();
+  if (pending() != 0) {
+    sys::eventfd_signal(wakeup_.get());
+  }
+}
+
 void PostQueue::take(std::vector<Task>& batch) {
   std::lock_guard lock(mutex_);
   batch.swap(incoming_);

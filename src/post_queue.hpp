@@ -26,6 +26,9 @@ class PostQueue {
   PostQueue();
 
   int wakeup_fd() const noexcept { return wakeup_.get(); }
+  // Replaces the eventfd (after fork() it is shared with the parent). A
+  // wakeup owed to tasks already queued is signalled on the new one.
+  void renew_wakeup();
 
   void push(Task task);
   // Moves every queued task into `batch`, which must be empty: the two

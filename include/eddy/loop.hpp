@@ -101,6 +101,13 @@ class Loop {
   // Number of active user watchers plus pending posted/deferred tasks.
   std::size_t active_count() const noexcept;
 
+  // Call in the child after fork() to keep using this loop there. The
+  // backend's kernel object (the epoll instance) and the wakeup eventfd are
+  // shared with the parent after fork; this replaces both with fresh ones
+  // and registers every active watcher again, touching nothing the parent
+  // still uses. Not to be called from inside one of the loop's callbacks.
+  void reinit_after_fork();
+
   detail::LoopCore& core() noexcept { return *core_; }
 
  private:

@@ -41,6 +41,12 @@ std::uint32_t to_epoll(unsigned events) noexcept {
   if ((events & kWritable) != 0U) {
     out |= EPOLLOUT;
   }
+  if ((events & kPeerClosed) != 0U) {
+    out |= EPOLLRDHUP;
+  }
+  if ((events & kEdgeTriggered) != 0U) {
+    out |= EPOLLET;
+  }
   return out;
 }
 
@@ -59,6 +65,9 @@ unsigned from_epoll(std::uint32_t events) noexcept {
   if ((events & EPOLLHUP) != 0U) {
     out |= kHangup;
   }
+  if ((events & EPOLLRDHUP) != 0U) {
+    out |= kPeerClosed;
+  }
   return out;
 }
 
@@ -75,7 +84,11 @@ std::error_code EpollPoller::add(int fd, unsigned events, std::uint64_t token) n
   ev.events = to_epoll(events);
   ev.data.u64 = token;
   if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return sys::last_error();
+    // EEXIST: the fd number was closed and reopened by dup() of a file that
+    // is still registered; the registration is ours to take over.
+    if (errno != EEXIST || ::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
+      return sys::last_error();
+    }
   }
   return {};
 }
@@ -85,7 +98,11 @@ std::error_code EpollPoller::modify(int fd, unsigned events, std::uint64_t token
   ev.events = to_epoll(events);
   ev.data.u64 = token;
   if (::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
-    return sys::last_error();
+    // ENOENT: the fd was closed while registered (the kernel dropped it)
+    // and its number reused; register the new file.
+    if (errno != ENOENT || ::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return sys::last_error();
+    }
   }
   return {};
 }

@@ -29,6 +29,9 @@ short to_poll(unsigned events) noexcept {
   if ((events & kWritable) != 0U) {
     out |= POLLOUT;
   }
+  if ((events & kPeerClosed) != 0U) {
+    out |= POLLRDHUP;
+  }
   return static_cast<short>(out);
 }
 
@@ -46,6 +49,9 @@ unsigned from_poll(short revents) noexcept {
   }
   if ((r & POLLHUP) != 0U) {
     out |= kHangup;
+  }
+  if ((r & POLLRDHUP) != 0U) {
+    out |= kPeerClosed;
   }
   return out;
 }
