@@ -1,0 +1,357 @@
+// The C entry points that act on a base or its configuration, and the
+// libevent 1.x calls that use the current base.
+#include "current_base.hpp"
+#include "event_base.hpp"
+#include "log.hpp"
+
+#include <event2/event_compat.h>
+#include <event2/thread.h>
+
+#include <cstdlib>
+#include <new>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace eddy::compat {
+event_base* current_base = nullptr;
+}
+
+using namespace eddy::compat;
+
+struct event_config {
+  std::set<std::string> avoided;
+  int required_features = 0;
+  int flags = 0;
+};
+
+namespace {
+
+const char* supported_methods[] = {"epoll", "poll", nullptr};
+
+int features_of(const std::string& method) {
+  return method == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE : EV_FEATURE_FDS;
+}
+
+// The backend for a configuration: EDDY_BACKEND first when set, then
+// libevent's preference order, skipping methods the configuration (or, as
+// in libevent, EVENT_NOEPOLL / EVENT_NOPOLL) rules out.
+event_base* make_base(const event_config* config) {
+  const int flags = config != nullptr ? config->flags : 0;
+  const bool use_env = (flags & EVENT_BASE_FLAG_IGNORE_ENV) == 0;
+  std::vector<std::string> order;
+  if (const char* chosen = std::getenv("EDDY_BACKEND"); chosen != nullptr && *chosen != '\0') {
+    order.emplace_back(chosen);
+  }
+  order.emplace_back("epoll");
+  order.emplace_back("poll");
+  for (const std::string& method : order) {
+    if (method != "epoll" && method != "poll") {
+      EDDY_COMPAT_WARN("EDDY_BACKEND=%s is not a backend (epoll or poll)", method.c_str());
+      return nullptr;
+    }
+    if (config != nullptr && config->avoided.count(method) != 0) {
+      continue;
+    }
+    if (config != nullptr && (features_of(method) & config->required_features) != config->required_features) {
+      continue;
+    }
+    if (use_env && std::getenv(method == "epoll" ? "EVENT_NOEPOLL" : "EVENT_NOPOLL") != nullptr) {
+      continue;
+    }
+    try {
+      auto* base = new event_base(method, flags);
+      if (use_env && std::getenv("EVENT_SHOW_METHOD") != nullptr) {
+        log_message(EVENT_LOG_MSG, "libevent using: %s", method.c_str());
+      }
+      return base;
+    } catch (const std::exception& e) {
+      EDDY_COMPAT_WARN("event_base_new: %s", e.what());
+      return nullptr;
+    }
+  }
+  EDDY_COMPAT_WARN("No event method available that meets the configuration");
+  return nullptr;
+}
+
+template <typename F>
+auto in_loop(event_base* base, F f) -> decltype(f()) {
+  if (base->is_foreign_thread()) {
+    return base->on_loop_thread(std::move(f));
+  }
+  return f();
+}
+
+}  // namespace
+
+extern "C" {
+
+struct event_config* event_config_new(void) { return new (std::nothrow) event_config; }
+void event_config_free(struct event_config* cfg) { delete cfg; }
+
+int event_config_avoid_method(struct event_config* cfg, const char* method) {
+  try {
+    cfg->avoided.insert(method);
+  } catch (const std::bad_alloc&) {
+    return -1;
+  }
+  return 0;
+}
+
+int event_config_require_features(struct event_config* cfg, int features) {
+  cfg->required_features = features;
+  return 0;
+}
+
+int event_config_set_flag(struct event_config* cfg, int flag) {
+  cfg->flags |= flag;
+  return 0;
+}
+
+// Hints that only matter on Windows or to libevent's scheduler.
+int event_config_set_num_cpus_hint(struct event_config*, int) { return 0; }
+int event_config_set_max_dispatch_interval(struct event_config*, const struct timeval*, int, int) { return 0; }
+
+struct event_base* event_base_new(void) { return make_base(nullptr); }
+struct event_base* event_base_new_with_config(const struct event_config* cfg) { return make_base(cfg); }
+
+void event_base_free(struct event_base* base) {
+  if (base == nullptr) {
+    base = current_base;
+  }
+  if (base == nullptr) {
+    return;
+  }
+  if (base == current_base) {
+    current_base = nullptr;
+  }
+  delete base;
+}
+
+void event_base_free_nofinalize(struct event_base* base) { event_base_free(base); }
+
+int event_reinit(struct event_base* base) { return base->reinit(); }
+
+const char* event_base_get_method(const struct event_base* base) {
+  return base->io_loop.backend_name() == "epoll" ? supported_methods[0] : supported_methods[1];
+}
+
+const char** event_get_supported_methods(void) { return supported_methods; }
+
+int event_base_get_features(const struct event_base* base) { return base->features; }
+
+int event_base_priority_init(struct event_base* base, int n) { return base->set_priorities(n); }
+int event_base_get_npriorities(struct event_base* base) { return base->active.priorities(); }
+
+int event_base_get_num_events(struct event_base* base, unsigned int flags) {
+  int n = 0;
+  if ((flags & EVENT_BASE_COUNT_ACTIVE) != 0) {
+    n += base->active_count();
+  }
+  if ((flags & EVENT_BASE_COUNT_VIRTUAL) != 0) {
+    n += base->virtual_count;
+  }
+  if ((flags & EVENT_BASE_COUNT_ADDED) != 0) {
+    n += base->event_count;
+  }
+  return n;
+}
+
+int event_base_get_max_events(struct event_base* base, unsigned int flags, int clear) {
+  int n = 0;
+  if ((flags & EVENT_BASE_COUNT_ACTIVE) != 0) {
+    n += base->active_count_max;
+    if (clear != 0) {
+      base->active_count_max = 0;
+    }
+  }
+  if ((flags & EVENT_BASE_COUNT_VIRTUAL) != 0) {
+    n += base->virtual_count_max;
+    if (clear != 0) {
+      base->virtual_count_max = 0;
+    }
+  }
+  if ((flags & EVENT_BASE_COUNT_ADDED) != 0) {
+    n += base->event_count_max;
+    if (clear != 0) {
+      base->event_count_max = 0;
+    }
+  }
+  return n;
+}
+
+int event_gettime_monotonic(struct event_base* base, struct timeval* tp) {
+  if (base == nullptr || tp == nullptr) {
+    return -1;
+  }
+  *tp = base->now();
+  return 0;
+}
+
+int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) {
+  if (base == nullptr) {
+    base = current_base;
+  }
+  if (base == nullptr || !base->time_cached) {
+    return ::gettimeofday(tv, nullptr);
+  }
+  const timeval offset = event_base::clock_offset();
+  timeradd(&base->cached_time, &offset, tv);
+  return 0;
+}
+
+int event_base_update_cache_time(struct event_base* base) {
+  if (base == nullptr) {
+    return -1;
+  }
+  if (base->time_cached) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        eddy::Clock::now().time_since_epoch())
+                        .count();
+    base->cached_time = {static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+  }
+  return 0;
+}
+
+void event_base_dump_events(struct event_base* base, FILE* out) { base->dump(out); }
+
+int event_base_foreach_event(struct event_base* base, event_base_foreach_event_cb fn, void* arg) {
+  // Collected first: the callback may not change the base, but the lists
+  // are walked more simply this way.
+  std::vector<const event*> events;
+  try {
+    for (int fd = 0; fd < base->fds.fd_limit(); ++fd) {
+      for (event* ev = base->fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
+        events.push_back(ev);
+      }
+    }
+    for (int signo = 1; signo < NSIG; ++signo) {
+      for (event* ev = base->signals.first(signo); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
+        events.push_back(ev);
+      }
+    }
+    for (std::size_t i = 0; i < base->timeouts.size(); ++i) {
+      if (!has_flag(base->timeouts.at(i), EVLIST_INSERTED)) {
+        events.push_back(base->timeouts.at(i));
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return -1;
+  }
+  for (const event* ev : events) {
+    if (int r = fn(base, ev, arg); r != 0) {
+      return r;
+    }
+  }
+  return 0;
+}
+
+void event_base_active_by_fd(struct event_base* base, evutil_socket_t fd, short events) {
+  in_loop(base, [&] {
+    for (event* ev = base->fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
+      if ((ev->ev_events & events) != 0) {
+        base->activate(ev, ev->ev_events & events, 1);
+      }
+    }
+  });
+}
+
+void event_base_active_by_signal(struct event_base* base, int sig) {
+  in_loop(base, [&] {
+    for (event* ev = base->signals.first(sig); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
+      base->activate(ev, EV_SIGNAL, 1);
+    }
+  });
+}
+
+struct event* event_base_get_running_event(struct event_base* base) { return base->current_event; }
+
+// Common timeouts are a libevent optimisation for many equal timeouts; the
+// duration itself works as a plain timeout here.
+const struct timeval* event_base_init_common_timeout(struct event_base*, const struct timeval* duration) {
+  return duration;
+}
+
+int event_base_dispatch(struct event_base* base) { return event_base_loop(base, 0); }
+
+int event_base_loop(struct event_base* base, int flags) { return base->loop(flags); }
+
+int event_base_loopexit(struct event_base* base, const struct timeval* tv) {
+  if (base == nullptr) {
+    return -1;
+  }
+  return in_loop(base, [&] {
+    return base->once(
+        -1, EV_TIMEOUT, [](evutil_socket_t, short, void* arg) { static_cast<event_base*>(arg)->got_exit = true; },
+        base, tv);
+  });
+}
+
+int event_base_loopbreak(struct event_base* base) {
+  if (base == nullptr) {
+    return -1;
+  }
+  base->got_break.store(true, std::memory_order_relaxed);
+  if (base->is_foreign_thread()) {
+    base->io_loop.post([] {});  // wakes the loop
+  }
+  return 0;
+}
+
+int event_base_loopcontinue(struct event_base* base) {
+  if (base == nullptr) {
+    return -1;
+  }
+  base->continue_requested = true;
+  return 0;
+}
+
+int event_base_got_exit(struct event_base* base) { return base->got_exit ? 1 : 0; }
+int event_base_got_break(struct event_base* base) { return base->got_break.load(std::memory_order_relaxed) ? 1 : 0; }
+
+int event_base_once(struct event_base* base, evutil_socket_t fd, short events, event_callback_fn callback, void* arg,
+                    const struct timeval* tv) {
+  if (base == nullptr) {
+    return -1;
+  }
+  return in_loop(base, [&] { return base->once(fd, events, callback, arg, tv); });
+}
+
+// The libevent 1.x calls on the current base.
+struct event_base* event_init(void) {
+  event_base* base = event_base_new_with_config(nullptr);
+  if (base != nullptr) {
+    current_base = base;
+  }
+  return base;
+}
+
+int event_dispatch(void) { return event_loop(0); }
+int event_loop(int flags) { return current_base != nullptr ? event_base_loop(current_base, flags) : -1; }
+int event_loopexit(const struct timeval* tv) { return event_base_loopexit(current_base, tv); }
+int event_loopbreak(void) { return event_base_loopbreak(current_base); }
+int event_once(evutil_socket_t fd, short events, void (*callback)(evutil_socket_t, short, void*), void* arg,
+               const struct timeval* tv) {
+  return event_base_once(current_base, fd, events, callback, arg, tv);
+}
+const char* event_get_method(void) { return current_base != nullptr ? event_base_get_method(current_base) : nullptr; }
+int event_priority_init(int n) { return current_base != nullptr ? event_base_priority_init(current_base, n) : -1; }
+
+// The version of libevent whose API this is; the string names eddy too, and
+// still starts with "2.1.12" for programs that parse it.
+const char* event_get_version(void) { return "2.1.12-stable-eddy"; }
+ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
+
+// eddy allocates with malloc and operator new; replacement allocators are
+// accepted and not used (docs/compat.md).
+void event_set_mem_functions(void* (*)(size_t), void* (*)(void*, size_t), void (*)(void*)) {}
+
+void libevent_global_shutdown(void) {}
+
+// Thread support: see event2/thread.h. Calls from other threads are handed
+// to the loop's thread whether or not this was called.
+int evthread_use_pthreads(void) { return 0; }
+int evthread_make_base_notifiable(struct event_base*) { return 0; }
+void evthread_enable_lock_debugging(void) {}
+
+}  // extern "C"

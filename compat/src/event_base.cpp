@@ -1,0 +1,538 @@
+#include "event_base.hpp"
+
+#include "log.hpp"
+
+#include <ctime>
+#include <new>
+#include <system_error>
+
+using namespace eddy::compat;
+
+namespace {
+
+timeval to_timeval(eddy::TimePoint t) noexcept {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return {static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+}
+
+timeval monotonic_now() noexcept { return to_timeval(eddy::Clock::now()); }
+
+eddy::Duration to_duration(const timeval& tv) noexcept {
+  return std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+}
+
+}  // namespace
+
+// A heap-allocated event for event_base_once(): freed after its callback,
+// or with the base if it never fires.
+struct event_base::OnceEvent {
+  struct event ev;
+  event_callback_fn callback;
+  void* arg;
+  OnceEvent* next;
+  OnceEvent** prev_next;
+};
+
+namespace {
+
+void unlink_once(event_base::OnceEvent* once) noexcept {
+  if (once->next != nullptr) {
+    once->next->prev_next = once->prev_next;
+  }
+  *once->prev_next = once->next;
+}
+
+void run_once_event(evutil_socket_t fd, short what, void* arg) {
+  auto* once = static_cast<event_base::OnceEvent*>(arg);
+  const event_callback_fn callback = once->callback;
+  void* user_arg = once->arg;
+  unlink_once(once);
+  delete once;
+  callback(fd, what, user_arg);
+}
+
+}  // namespace
+
+event_base::event_base(const std::string& backend, int config_flags)
+    : io_loop(eddy::LoopOptions{backend}),
+      features(io_loop.backend_name() == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
+                                                 : EV_FEATURE_FDS),
+      cache_time((config_flags & EVENT_BASE_FLAG_NO_CACHE_TIME) == 0),
+      fds(io_loop, (features & EV_FEATURE_ET) != 0, (features & EV_FEATURE_EARLY_CLOSE) != 0,
+          [this](int fd, unsigned events) { on_ready(fd, events); }),
+      signals(io_loop, [this](int signo, int times) { on_signal(signo, times); }) {}
+
+event_base::~event_base() {
+  // Every event still in the base leaves it, as in libevent; clearing
+  // their flags also makes a later event_del() or event_free() of them a
+  // no-op that does not touch the freed base.
+  while (OnceEvent* once = onces) {
+    del(&once->ev);
+    unlink_once(once);
+    delete once;
+  }
+  while (!timeouts.empty()) {
+    del(timeouts.top());
+  }
+  for (int pri = 0; pri < active.priorities(); ++pri) {
+    while (event* ev = active.front(pri)) {
+      del(ev);
+    }
+  }
+  fds.clear();
+}
+
+void event_base::count_in(event* ev, int list) noexcept {
+  set_flag(ev, list);
+  if (has_flag(ev, EVLIST_INTERNAL)) {
+    return;
+  }
+  ++event_count;
+  if (event_count > event_count_max) {
+    event_count_max = event_count;
+  }
+}
+
+void event_base::count_out(event* ev, int list) noexcept {
+  clear_flag(ev, list);
+  if (!has_flag(ev, EVLIST_INTERNAL)) {
+    --event_count;
+  }
+}
+
+timeval event_base::now() const noexcept { return time_cached ? cached_time : monotonic_now(); }
+
+timeval event_base::clock_offset() noexcept {
+  timeval real{};
+  ::gettimeofday(&real, nullptr);
+  const timeval mono = monotonic_now();
+  timeval offset{};
+  timersub(&real, &mono, &offset);
+  return offset;
+}
+
+void event_base::update_time_cache() noexcept {
+  time_cached = cache_time && running;
+  if (time_cached) {
+    cached_time = to_timeval(io_loop.now());
+  }
+}
+
+void event_base::insert_timeout(event* ev) {
+  timeouts.push(ev);
+  count_in(ev, EVLIST_TIMEOUT);
+}
+
+void event_base::remove_timeout(event* ev) noexcept {
+  timeouts.remove(ev);
+  count_out(ev, EVLIST_TIMEOUT);
+}
+
+void event_base::remove_active(event* ev) noexcept {
+  active.remove(ev);
+  count_out(ev, EVLIST_ACTIVE);
+}
+
+int event_base::add(event* ev, const timeval* timeout, bool absolute) {
+  if ((flags_of(ev) & ~EVLIST_ALL) != 0) {
+    EDDY_COMPAT_WARN("event_add: event has bad flags");
+    return -1;
+  }
+  // Reserve first: a failure further down must leave the event unchanged.
+  if (timeout != nullptr && !has_flag(ev, EVLIST_TIMEOUT)) {
+    timeouts.reserve_one_more();
+  }
+  int result = 0;
+  // An event that is active but not added is not registered here: libevent
+  // registers it only once it is neither (its callback re-adds it).
+  if ((ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL)) != 0 &&
+      !has_flag(ev, EVLIST_INSERTED | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+    result = is_io(ev) ? fds.add(ev) : signals.add(ev);
+    if (result == 0) {
+      count_in(ev, EVLIST_INSERTED);
+    }
+  }
+  if (result == 0 && timeout != nullptr) {
+    if (closure_of(ev) == kClosurePersist && !absolute) {
+      persist_timeout(ev) = *timeout;
+    }
+    if (has_flag(ev, EVLIST_TIMEOUT)) {
+      remove_timeout(ev);
+    }
+    // Rescheduling the timeout of an event that is active because of its
+    // timeout cancels that activation.
+    if (has_flag(ev, EVLIST_ACTIVE) && (ev->ev_res & EV_TIMEOUT) != 0) {
+      if (is_signal(ev) && ev->ev_.ev_signal.ev_ncalls != 0 && ev->ev_.ev_signal.ev_pncalls != nullptr) {
+        *ev->ev_.ev_signal.ev_pncalls = 0;
+      }
+      remove_active(ev);
+    }
+    if (absolute) {
+      ev->ev_timeout = *timeout;
+    } else {
+      const timeval start = now();
+      timeradd(&start, timeout, &ev->ev_timeout);
+    }
+    insert_timeout(ev);
+  }
+  return result;
+}
+
+int event_base::del(event* ev) noexcept {
+  // A signal callback running in a loop of ev_ncalls calls stops.
+  if (is_signal(ev) && ev->ev_.ev_signal.ev_ncalls != 0 && ev->ev_.ev_signal.ev_pncalls != nullptr) {
+    *ev->ev_.ev_signal.ev_pncalls = 0;
+  }
+  if (has_flag(ev, EVLIST_TIMEOUT)) {
+    remove_timeout(ev);
+  }
+  if (has_flag(ev, EVLIST_ACTIVE)) {
+    remove_active(ev);
+  }
+  if (has_flag(ev, EVLIST_INSERTED)) {
+    count_out(ev, EVLIST_INSERTED);
+    if (is_io(ev)) {
+      fds.remove(ev);
+    } else {
+      signals.remove(ev);
+    }
+  }
+  return 0;
+}
+
+int event_base::remove_timer(event* ev) noexcept {
+  if (has_flag(ev, EVLIST_TIMEOUT)) {
+    remove_timeout(ev);
+    timerclear(&persist_timeout(ev));
+  }
+  return 0;
+}
+
+void event_base::activate(event* ev, int res, short ncalls) noexcept {
+  if (has_flag(ev, EVLIST_FINALIZING)) {
+    return;
+  }
+  if (has_flag(ev, EVLIST_ACTIVE)) {
+    ev->ev_res = static_cast<short>(ev->ev_res | res);
+    return;
+  }
+  ev->ev_res = static_cast<short>(res);
+  // A more urgent event than the ones running: let it run first.
+  if (priority_of(ev) < running_priority) {
+    continue_requested = true;
+  }
+  if (is_signal(ev)) {
+    ev->ev_.ev_signal.ev_ncalls = ncalls;
+    ev->ev_.ev_signal.ev_pncalls = nullptr;
+  }
+  active.push_back(ev);
+  count_in(ev, EVLIST_ACTIVE);
+  if (active.size() > active_count_max) {
+    active_count_max = active.size();
+  }
+}
+
+void event_base::on_ready(int fd, unsigned events) noexcept {
+  short what = 0;
+  if ((events & (eddy::kError | eddy::kHangup)) != 0) {
+    what = EV_READ | EV_WRITE;
+  } else {
+    if ((events & eddy::kReadable) != 0) {
+      what |= EV_READ;
+    }
+    if ((events & eddy::kWritable) != 0) {
+      what |= EV_WRITE;
+    }
+    if ((events & eddy::kPeerClosed) != 0) {
+      what |= EV_CLOSED;
+    }
+  }
+  if (what == 0) {
+    return;
+  }
+  // libevent's epoll backend reports EV_ET along with the readiness, so an
+  // edge-triggered event sees it in its callback's flags.
+  if ((features & EV_FEATURE_ET) != 0) {
+    what |= EV_ET;
+  }
+  for (event* ev = fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
+    if ((ev->ev_events & what & ~EV_ET) != 0) {
+      activate(ev, ev->ev_events & what, 1);
+    }
+  }
+}
+
+void event_base::on_signal(int signo, int times) noexcept {
+  for (event* ev = signals.first(signo); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
+    activate(ev, EV_SIGNAL, static_cast<short>(times));
+  }
+}
+
+void event_base::expire_timeouts() noexcept {
+  const timeval current = now();
+  while (!timeouts.empty()) {
+    event* ev = timeouts.top();
+    if (timercmp(&ev->ev_timeout, &current, >)) {
+      break;
+    }
+    // Out of everything first (a persistent event is re-added by its
+    // closure), then due with EV_TIMEOUT.
+    del(ev);
+    activate(ev, EV_TIMEOUT, 1);
+  }
+}
+
+void event_base::run_persist_closure(event* ev) noexcept {
+  const timeval& delay = persist_timeout(ev);
+  if (timerisset(&delay)) {
+    const timeval current = now();
+    // Measured from the expired deadline when the timeout fired, so a
+    // periodic event does not drift; from now when something else did.
+    timeval run_at{};
+    if ((ev->ev_res & EV_TIMEOUT) != 0) {
+      timeradd(&ev->ev_timeout, &delay, &run_at);
+    } else {
+      timeradd(&current, &delay, &run_at);
+    }
+    if (timercmp(&run_at, &current, <)) {
+      timeradd(&current, &delay, &run_at);
+    }
+    add(ev, &run_at, true);
+  }
+  const event_callback_fn callback = callback_of(ev);
+  callback(ev->ev_fd, ev->ev_res, arg_of(ev));
+}
+
+void event_base::run_signal_closure(event* ev) noexcept {
+  // The count lives in the base (one loop runs per base at a time) so that
+  // event_del() inside the callback can zero it through ev_pncalls.
+  signal_calls_left = ev->ev_.ev_signal.ev_ncalls;
+  if (signal_calls_left != 0) {
+    ev->ev_.ev_signal.ev_pncalls = &signal_calls_left;
+  }
+  while (signal_calls_left != 0) {
+    --signal_calls_left;
+    ev->ev_.ev_signal.ev_ncalls = signal_calls_left;
+    if (signal_calls_left == 0) {
+      ev->ev_.ev_signal.ev_pncalls = nullptr;
+    }
+    callback_of(ev)(ev->ev_fd, ev->ev_res, arg_of(ev));
+    if (got_break.load(std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  // Calls still owed mean the event was not deleted (deleting zeroes the
+  // count), so it is still there to unhook.
+  if (signal_calls_left != 0) {
+    ev->ev_.ev_signal.ev_pncalls = nullptr;
+  }
+}
+
+int event_base::run_queue(int priority) noexcept {
+  int count = 0;
+  while (event* ev = active.front(priority)) {
+    if ((ev->ev_events & EV_PERSIST) != 0) {
+      remove_active(ev);
+    } else {
+      del(ev);
+    }
+    if (!has_flag(ev, EVLIST_INTERNAL)) {
+      ++count;
+    }
+    current_event = ev;
+    switch (closure_of(ev)) {
+      case kClosureSignal:
+        run_signal_closure(ev);
+        break;
+      case kClosurePersist:
+        run_persist_closure(ev);
+        break;
+      default:
+        callback_of(ev)(ev->ev_fd, ev->ev_res, arg_of(ev));
+        break;
+    }
+    current_event = nullptr;
+    if (got_break.load(std::memory_order_relaxed)) {
+      return -1;
+    }
+    if (continue_requested) {
+      break;
+    }
+  }
+  return count;
+}
+
+// Runs the most urgent non-empty queue; returns the number of callbacks
+// run, or -1 when event_base_loopbreak() was called.
+int event_base::run_active() noexcept {
+  int count = 0;
+  for (int pri = 0; pri < active.priorities(); ++pri) {
+    if (active.front(pri) == nullptr) {
+      continue;
+    }
+    running_priority = pri;
+    count = run_queue(pri);
+    running_priority = -1;
+    if (count != 0) {
+      break;
+    }
+  }
+  return count;
+}
+
+int event_base::loop(int flags) {
+  if (running) {
+    EDDY_COMPAT_WARN("event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once.");
+    return -1;
+  }
+  running = true;
+  loop_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  got_exit = false;
+  got_break.store(false, std::memory_order_relaxed);
+  int result = 0;
+  bool done = false;
+  try {
+    while (!done) {
+      continue_requested = false;
+      if (got_exit || got_break.load(std::memory_order_relaxed)) {
+        break;
+      }
+      std::optional<eddy::Duration> wait = eddy::Duration::zero();
+      if (active_count() == 0 && (flags & EVLOOP_NONBLOCK) == 0) {
+        wait.reset();
+        if (!timeouts.empty()) {
+          const timeval current = monotonic_now();
+          timeval until{};
+          if (timercmp(&timeouts.top()->ev_timeout, &current, >)) {
+            timersub(&timeouts.top()->ev_timeout, &current, &until);
+          }
+          wait = to_duration(until);
+        }
+      }
+      if ((flags & EVLOOP_NO_EXIT_ON_EMPTY) == 0 && !has_events() && active_count() == 0) {
+        result = 1;
+        break;
+      }
+      time_cached = false;
+      io_loop.run_once(wait);
+      update_time_cache();
+      expire_timeouts();
+      if (active_count() != 0) {
+        const int ran = run_active();
+        if ((flags & EVLOOP_ONCE) != 0 && active_count() == 0 && ran != 0) {
+          done = true;
+        }
+      } else if ((flags & EVLOOP_NONBLOCK) != 0) {
+        done = true;
+      }
+    }
+  } catch (const std::exception& e) {
+    EDDY_COMPAT_WARN("event_base_loop: %s", e.what());
+    result = -1;
+  }
+  time_cached = false;
+  loop_thread.store(std::thread::id{}, std::memory_order_release);
+  running = false;
+  return result;
+}
+
+int event_base::set_priorities(int n) {
+  if (active_count() != 0 || n < 1 || n >= EVENT_MAX_PRIORITIES) {
+    return -1;
+  }
+  if (n != active.priorities()) {
+    active.resize(n);
+  }
+  return 0;
+}
+
+int event_base::once(evutil_socket_t fd, short events, event_callback_fn cb, void* arg, const timeval* timeout) {
+  // A signal cannot fire just once, and a persistent event is not "once".
+  if ((events & (EV_SIGNAL | EV_PERSIST)) != 0) {
+    return -1;
+  }
+  bool activate_now = false;
+  short kind = 0;
+  if ((events & (EV_TIMEOUT | EV_SIGNAL | EV_READ | EV_WRITE | EV_CLOSED)) == EV_TIMEOUT) {
+    activate_now = timeout == nullptr || !timerisset(timeout);
+    fd = -1;
+  } else if ((events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0) {
+    kind = static_cast<short>(events & (EV_READ | EV_WRITE | EV_CLOSED));
+  } else {
+    return -1;
+  }
+  auto* once = new (std::nothrow) OnceEvent{};
+  if (once == nullptr) {
+    return -1;
+  }
+  once->callback = cb;
+  once->arg = arg;
+  event_assign(&once->ev, this, fd, kind, run_once_event, once);
+  if (activate_now) {
+    activate(&once->ev, EV_TIMEOUT, 1);
+  } else if (add(&once->ev, timeout, false) != 0) {
+    delete once;
+    return -1;
+  }
+  once->next = onces;
+  if (onces != nullptr) {
+    onces->prev_next = &once->next;
+  }
+  onces = once;
+  once->prev_next = &onces;
+  return 0;
+}
+
+int event_base::reinit() {
+  try {
+    io_loop.reinit_after_fork();
+  } catch (const std::exception& e) {
+    EDDY_COMPAT_WARN("event_reinit: %s", e.what());
+    return -1;
+  }
+  return signals.reinit();
+}
+
+void event_base::dump(FILE* out) {
+  const timeval offset = clock_offset();
+  std::fprintf(out, "Inserted events:\n");
+  auto describe = [&](const event* ev) {
+    std::fprintf(out, "  %p [%s %d]%s%s%s%s%s", static_cast<const void*>(ev), is_signal(ev) ? "sig" : "fd",
+                 static_cast<int>(ev->ev_fd), (ev->ev_events & EV_READ) != 0 ? " Read" : "",
+                 (ev->ev_events & EV_WRITE) != 0 ? " Write" : "", (ev->ev_events & EV_CLOSED) != 0 ? " EOF" : "",
+                 (ev->ev_events & EV_SIGNAL) != 0 ? " Signal" : "", (ev->ev_events & EV_PERSIST) != 0 ? " Persist" : "");
+    if (has_flag(ev, EVLIST_TIMEOUT)) {
+      timeval at{};
+      timeradd(&ev->ev_timeout, &offset, &at);
+      std::fprintf(out, " Timeout=%ld.%06d", static_cast<long>(at.tv_sec), static_cast<int>(at.tv_usec));
+    }
+    std::fprintf(out, "\n");
+  };
+  for (int fd = 0; fd < fds.fd_limit(); ++fd) {
+    for (event* ev = fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
+      describe(ev);
+    }
+  }
+  for (int signo = 1; signo < NSIG; ++signo) {
+    for (event* ev = signals.first(signo); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
+      describe(ev);
+    }
+  }
+  // Timer-only events are in no fd or signal list.
+  for (std::size_t i = 0; i < timeouts.size(); ++i) {
+    if (!has_flag(timeouts.at(i), EVLIST_INSERTED)) {
+      describe(timeouts.at(i));
+    }
+  }
+  std::fprintf(out, "Active events:\n");
+  for (int pri = 0; pri < active.priorities(); ++pri) {
+    for (event* ev = active.front(pri); ev != nullptr;
+         ev = ev->ev_evcallback.evcb_active_next.next == nullptr ? nullptr : as_event(ev->ev_evcallback.evcb_active_next.next)) {
+      std::fprintf(out, "  %p [%s %d, priority=%d]%s%s%s%s%s active\n", static_cast<void*>(ev),
+                   is_signal(ev) ? "sig" : "fd", static_cast<int>(ev->ev_fd), pri,
+                   (ev->ev_res & EV_READ) != 0 ? " Read" : "", (ev->ev_res & EV_WRITE) != 0 ? " Write" : "",
+                   (ev->ev_res & EV_CLOSED) != 0 ? " EOF" : "", (ev->ev_res & EV_SIGNAL) != 0 ? " Signal" : "",
+                   (ev->ev_res & EV_TIMEOUT) != 0 ? " Timeout" : "");
+    }
+  }
+}

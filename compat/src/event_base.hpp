@@ -1,0 +1,111 @@
+#pragma once
+
+#include "active_queues.hpp"
+#include "event_fields.hpp"
+#include "fd_map.hpp"
+#include "signal_map.hpp"
+#include "timeout_heap.hpp"
+
+#include <eddy/loop.hpp>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
+
+// One libevent event_base: an eddy Loop plus libevent's bookkeeping of
+// events (which are added, which have timeouts, which are active and in
+// what order their callbacks run). The loop follows libevent 2.1's
+// event_base_loop(): wait in the backend (eddy's Loop, whose I/O and signal
+// callbacks only activate events), then expire timeouts, then run the
+// active events of the most urgent priority. docs/compat.md has the detail.
+struct event_base {
+  event_base(const std::string& backend, int config_flags);
+  ~event_base();
+
+  event_base(const event_base&) = delete;
+  event_base& operator=(const event_base&) = delete;
+
+  // The operations behind the C API, on the loop's thread.
+  int add(event* ev, const timeval* timeout, bool absolute);
+  int del(event* ev) noexcept;
+  void activate(event* ev, int res, short ncalls) noexcept;
+  int remove_timer(event* ev) noexcept;
+  int loop(int flags);
+  int set_priorities(int n);
+  int once(evutil_socket_t fd, short events, event_callback_fn cb, void* arg, const timeval* timeout);
+  int reinit();
+  void dump(FILE* out);
+
+  // Monotonic time as libevent's timeouts use it: cached during callbacks.
+  timeval now() const noexcept;
+  // Realtime clock minus monotonic clock, to report deadlines as dates.
+  static timeval clock_offset() noexcept;
+
+  // True when the caller is not the thread running this base's loop (while
+  // one does): the caller's request is then handed to that thread.
+  bool is_foreign_thread() const noexcept {
+    const std::thread::id runner = loop_thread.load(std::memory_order_acquire);
+    return runner != std::thread::id{} && runner != std::this_thread::get_id();
+  }
+  // Runs f() on the loop's thread and waits for its result.
+  template <typename F>
+  auto on_loop_thread(F f) -> decltype(f());
+
+  bool has_events() const noexcept { return event_count > 0 || virtual_count > 0; }
+  int active_count() const noexcept { return active.size(); }
+
+  eddy::Loop io_loop;
+  int features;
+  bool cache_time;
+  eddy::compat::ActiveQueues active;
+  eddy::compat::TimeoutHeap timeouts;
+  eddy::compat::FdMap fds;
+  eddy::compat::SignalMap signals;
+
+  // User events counted once per structure they are in (added, timeout,
+  // active), as libevent counts them for event_base_get_num_events().
+  int event_count = 0;
+  int event_count_max = 0;
+  int active_count_max = 0;
+  int virtual_count = 0;
+  int virtual_count_max = 0;
+
+  bool running = false;
+  bool got_exit = false;
+  std::atomic<bool> got_break{false};
+  bool continue_requested = false;
+  int running_priority = -1;
+  event* current_event = nullptr;
+  std::atomic<std::thread::id> loop_thread{};
+  short signal_calls_left = 0;  // of the signal event whose callback runs
+  bool time_cached = false;
+  timeval cached_time{};
+
+  // event_base_once() allocations not yet fired, freed with the base.
+  struct OnceEvent;
+  OnceEvent* onces = nullptr;
+
+ private:
+  void count_in(event* ev, int list) noexcept;
+  void count_out(event* ev, int list) noexcept;
+  void insert_timeout(event* ev);
+  void remove_timeout(event* ev) noexcept;
+  void remove_active(event* ev) noexcept;
+  void on_ready(int fd, unsigned events) noexcept;
+  void on_signal(int signo, int times) noexcept;
+  void expire_timeouts() noexcept;
+  int run_active() noexcept;
+  int run_queue(int priority) noexcept;
+  void run_persist_closure(event* ev) noexcept;
+  void run_signal_closure(event* ev) noexcept;
+  void update_time_cache() noexcept;
+};
+
+template <typename F>
+auto event_base::on_loop_thread(F f) -> decltype(f()) {
+  std::packaged_task<decltype(f())()> task(std::move(f));
+  auto result = task.get_future();
+  io_loop.post([&task] { task(); });
+  return result.get();
+}

@@ -1,0 +1,46 @@
+#pragma once
+
+// Named access to the members of struct event that eddy's compat layer
+// keeps its state in. The layout is libevent 2.1's (event2/event_struct.h);
+// these helpers say what each member means here.
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <cstdint>
+
+namespace eddy::compat {
+
+// How process_active() runs an event's callback (libevent's closure kinds).
+enum Closure : std::uint8_t {
+  kClosurePlain = 0,    // call once
+  kClosureSignal = 1,   // call ev_ncalls times
+  kClosurePersist = 2,  // re-arm the timeout, then call
+};
+
+inline event_callback* as_callback(event* ev) noexcept { return &ev->ev_evcallback; }
+// ev_evcallback is the first member of struct event.
+inline event* as_event(event_callback* cb) noexcept { return reinterpret_cast<event*>(cb); }
+
+inline short& flags_of(event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }
+inline short flags_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }
+inline bool has_flag(const event* ev, int flag) noexcept { return (ev->ev_evcallback.evcb_flags & flag) != 0; }
+inline void set_flag(event* ev, int flag) noexcept {
+  ev->ev_evcallback.evcb_flags = static_cast<short>(ev->ev_evcallback.evcb_flags | flag);
+}
+inline void clear_flag(event* ev, int flag) noexcept {
+  ev->ev_evcallback.evcb_flags = static_cast<short>(ev->ev_evcallback.evcb_flags & ~flag);
+}
+
+inline int priority_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_pri; }
+inline std::uint8_t closure_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_closure; }
+inline event_callback_fn callback_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_cb_union.evcb_callback; }
+inline void* arg_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_arg; }
+
+// The relative timeout a persistent event re-arms with (ev_.ev_io).
+inline timeval& persist_timeout(event* ev) noexcept { return ev->ev_.ev_io.ev_timeout; }
+
+inline bool is_io(const event* ev) noexcept { return (ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0; }
+inline bool is_signal(const event* ev) noexcept { return (ev->ev_events & EV_SIGNAL) != 0; }
+
+}  // namespace eddy::compat
