@@ -42,3 +42,16 @@ install(FILES ${PROJECT_BINARY_DIR}/eddy.pc DESTINATION ${eddy_pc_dir})
 if(EDDY_BUILD_APPS)
   install(TARGETS eddy-echo eddy-load RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+
+if(EDDY_BUILD_COMPAT)
+  # The compat headers have libevent's names (event.h, event2/...): they go
+  # in a directory of their own so they never shadow a real libevent's.
+  install(DIRECTORY compat/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/eddy-event)
+  install(TARGETS eddy_event eddy_event_shared
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(TARGETS eddy_event_dropin_event eddy_event_dropin_event_core
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/eddy/libevent-dropin)
+  configure_file(cmake/eddy-event.pc.in ${PROJECT_BINARY_DIR}/eddy-event.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/eddy-event.pc DESTINATION ${eddy_pc_dir})
+endif()

@@ -3,10 +3,29 @@
 #include "event_base.hpp"
 #include "log.hpp"
 
+#include <cstddef>
 #include <cstdlib>
 #include <new>
 
 using namespace eddy::compat;
+
+// Binaries built against libevent 2.1 allocate struct event by its size and
+// read these members at these offsets (x86-64).
+#if defined(__x86_64__)
+static_assert(sizeof(struct event) == 128);
+static_assert(offsetof(struct event, ev_evcallback.evcb_flags) == 16);
+static_assert(offsetof(struct event, ev_evcallback.evcb_pri) == 18);
+static_assert(offsetof(struct event, ev_evcallback.evcb_closure) == 19);
+static_assert(offsetof(struct event, ev_evcallback.evcb_cb_union) == 24);
+static_assert(offsetof(struct event, ev_evcallback.evcb_arg) == 32);
+static_assert(offsetof(struct event, ev_timeout_pos) == 40);
+static_assert(offsetof(struct event, ev_fd) == 56);
+static_assert(offsetof(struct event, ev_base) == 64);
+static_assert(offsetof(struct event, ev_) == 72);
+static_assert(offsetof(struct event, ev_events) == 104);
+static_assert(offsetof(struct event, ev_res) == 106);
+static_assert(offsetof(struct event, ev_timeout) == 112);
+#endif
 
 namespace {
 

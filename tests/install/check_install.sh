@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Usage: check_install.sh BUILD_DIR SOURCE_DIR CXX
+# Usage: check_install.sh BUILD_DIR SOURCE_DIR CXX [CC]
 #
 # Installs BUILD_DIR into a temporary prefix inside it, then builds and runs
 # tests/install/consumer against that prefix twice: with CMake
 # (find_package(eddy CONFIG)) and with pkg-config (eddy.pc). Each run must
 # print "eddy consumer OK: backend=<epoll|poll> version=<project version>".
+# With CC, and when the compat layer was built, it also builds the C program
+# tests/install/consumer/event_consumer.c with
+# `CC prog.c $(pkg-config --cflags --libs eddy-event)`.
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-  echo "usage: $0 BUILD_DIR SOURCE_DIR CXX" >&2
+if [[ $# -lt 3 || $# -gt 4 ]]; then
+  echo "usage: $0 BUILD_DIR SOURCE_DIR CXX [CC]" >&2
   exit 2
 fi
 build_dir=$1
 source_dir=$2
 cxx=$3
+cc=${4:-}
 
 version=$(sed -n 's/^project(eddy VERSION \([0-9][0-9.]*\).*/\1/p' "$source_dir/CMakeLists.txt")
 if [[ -z $version ]]; then
@@ -75,3 +79,22 @@ echo "pkg-config --cflags --libs eddy: $pc_flags"
 # way a user would point the loader at it.
 check_output pkg-config env "LD_LIBRARY_PATH=$pc_libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
   "$work/pkg-config-consumer"
+
+if [[ -n $cc && -f $pc_dir/eddy-event.pc ]]; then
+  echo "== libevent-style C consumer with pkg-config eddy-event"
+  event_flags=$(pkg-config --cflags --libs eddy-event)
+  echo "pkg-config --cflags --libs eddy-event: $event_flags"
+  # shellcheck disable=SC2086 # the flags are meant to be split into words
+  "$cc" "$source_dir/tests/install/consumer/event_consumer.c" $event_flags -o "$work/event-consumer"
+  output=$(env "LD_LIBRARY_PATH=$pc_libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/event-consumer")
+  if ! grep -Eq '^eddy-event consumer OK: method=(epoll|poll)$' <<<"$output"; then
+    echo "FAIL (eddy-event): got: $output" >&2
+    exit 1
+  fi
+  loaded=$(env "LD_LIBRARY_PATH=$pc_libdir" ldd "$work/event-consumer" | awk '/libeddy_event/ {print $3}')
+  if [[ -z $loaded || $(readlink -f "$(dirname "$loaded")") != $(readlink -f "$pc_libdir") ]]; then
+    echo "FAIL (eddy-event): the consumer loads '$loaded', not the libeddy_event of $pc_libdir" >&2
+    exit 1
+  fi
+  echo "ok (eddy-event): $output"
+fi
