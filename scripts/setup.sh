@@ -4,8 +4,11 @@
 eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Everything the build, the tests and the benchmarks need, as Debian 12
-# package names.
-eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev)
+# package names. libevent-dev is the oracle of the compat layer's
+# differential tests; memcached and libmemcached-tools (memccapable,
+# memcslap) run Debian's own memcached on eddy's drop-in libevent.
+eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libevent-dev memcached libmemcached-tools)
 
 eddy_install_packages() {
   local missing=() pkg
