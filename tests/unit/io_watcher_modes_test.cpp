@@ -1,0 +1,94 @@
+// IoWatcher interest modifiers: kPeerClosed (the peer's FIN, reported even
+// with unread data queued) and kEdgeTriggered (epoll only; poll stays
+// level-triggered).
+#include "support/pipe.hpp"
+#include "support/run_until.hpp"
+#include "support/socket_pair.hpp"
+
+#include <eddy/io_events.hpp>
+#include <eddy/io_watcher.hpp>
+#include <eddy/loop.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using eddy::kEdgeTriggered;
+using eddy::kPeerClosed;
+using eddy::kReadable;
+using eddy::test::Pipe;
+using eddy::test::run_until;
+using eddy::test::SocketPair;
+
+TEST(IoWatcherModes, PeerClosedIsReportedWhileDataIsUnread) {
+  eddy::Loop loop;
+  SocketPair pair;
+  std::vector<unsigned> seen;
+  eddy::IoWatcher watcher(loop, pair.first(), [&](unsigned events) {
+    seen.push_back(events);
+    watcher.stop();
+  });
+  watcher.start(kPeerClosed);
+  ASSERT_EQ(::write(pair.second(), "abc", 3), 3);
+  loop.run_once(10ms);
+  EXPECT_TRUE(seen.empty()) << "data alone is not a close";
+
+  ASSERT_EQ(::shutdown(pair.second(), SHUT_WR), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return !seen.empty(); }));
+  EXPECT_EQ(seen.front() & (kPeerClosed | kReadable), kPeerClosed)
+      << "only what was asked for is reported, and readability was not";
+}
+
+TEST(IoWatcherModes, ReadableWatcherIsNotToldPeerClosedUnlessAsked) {
+  eddy::Loop loop;
+  SocketPair pair;
+  unsigned seen = 0;
+  eddy::IoWatcher watcher(loop, pair.first(), [&](unsigned events) {
+    seen = events;
+    watcher.stop();
+  });
+  watcher.start(kReadable);
+  ASSERT_EQ(::shutdown(pair.second(), SHUT_WR), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return seen != 0; }));
+  EXPECT_EQ(seen & kPeerClosed, 0U);
+  EXPECT_NE(seen & kReadable, 0U) << "the FIN makes the socket readable";
+}
+
+TEST(IoWatcherModes, EdgeTriggeredReportsNewDataOnce) {
+  eddy::Loop loop;
+  Pipe pipe;
+  int calls = 0;
+  eddy::IoWatcher watcher(loop, pipe.read_fd(), [&](unsigned) { ++calls; });  // never drains
+  watcher.start(kReadable | kEdgeTriggered);
+  EXPECT_EQ(watcher.events(), kReadable | kEdgeTriggered);
+  pipe.write_byte();
+  ASSERT_TRUE(run_until(loop, [&] { return calls > 0; }));
+  for (int i = 0; i < 3; ++i) {
+    loop.run_once(5ms);
+  }
+  if (loop.backend_name() == "epoll") {
+    EXPECT_EQ(calls, 1) << "undrained data is not reported again";
+    pipe.write_byte();
+    ASSERT_TRUE(run_until(loop, [&] { return calls == 2; }));
+  } else {
+    EXPECT_EQ(calls, 4) << "poll has no edge mode: the watcher stays level-triggered";
+  }
+  watcher.stop();
+}
+
+TEST(IoWatcherModes, EdgeTriggeredAloneIsNoInterest) {
+  eddy::Loop loop;
+  Pipe pipe;
+  eddy::IoWatcher watcher(loop, pipe.read_fd(), [](unsigned) {});
+  watcher.start(kEdgeTriggered);
+  EXPECT_FALSE(watcher.is_active());
+}
+
+}  // namespace
