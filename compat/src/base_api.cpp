@@ -30,7 +30,8 @@ namespace {
 const char* supported_methods[] = {"epoll", "poll", nullptr};
 
 int features_of(const std::string& method) {
-  return method == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE : EV_FEATURE_FDS;
+  return method == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
+                            : EV_FEATURE_FDS | EV_FEATURE_EARLY_CLOSE;
 }
 
 // The backend for a configuration: EDDY_BACKEND first when set, then
@@ -120,6 +121,7 @@ void event_base_free(struct event_base* base) {
     base = current_base;
   }
   if (base == nullptr) {
+    EDDY_COMPAT_WARN("event_base_free: no base to free");
     return;
   }
   if (base == current_base) {
@@ -195,7 +197,7 @@ int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) 
   if (base == nullptr || !base->time_cached) {
     return ::gettimeofday(tv, nullptr);
   }
-  const timeval offset = event_base::clock_offset();
+  const timeval offset = base->clock_offset();
   timeradd(&base->cached_time, &offset, tv);
   return 0;
 }

@@ -182,7 +182,7 @@ int event_pending(const struct event* ev, short events, struct timeval* tv) {
   events &= EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL;
   if (tv != nullptr && (flags & events & EV_TIMEOUT) != 0) {
     // Deadlines are kept on the monotonic clock; report a date.
-    const timeval offset = event_base::clock_offset();
+    const timeval offset = ev->ev_base->clock_offset();
     timeradd(&ev->ev_timeout, &offset, tv);
   }
   return flags & events;

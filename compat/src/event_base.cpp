@@ -56,7 +56,7 @@ void run_once_event(evutil_socket_t fd, short what, void* arg) {
 event_base::event_base(const std::string& backend, int config_flags)
     : io_loop(eddy::LoopOptions{backend}),
       features(io_loop.backend_name() == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
-                                                 : EV_FEATURE_FDS),
+                                                 : EV_FEATURE_FDS | EV_FEATURE_EARLY_CLOSE),
       cache_time((config_flags & EVENT_BASE_FLAG_NO_CACHE_TIME) == 0),
       fds(io_loop, (features & EV_FEATURE_ET) != 0, (features & EV_FEATURE_EARLY_CLOSE) != 0,
           [this](int fd, unsigned events) { on_ready(fd, events); }),
@@ -103,12 +103,15 @@ void event_base::count_out(event* ev, int list) noexcept {
 timeval event_base::now() const noexcept { return time_cached ? cached_time : monotonic_now(); }
 
 timeval event_base::clock_offset() noexcept {
-  timeval real{};
-  ::gettimeofday(&real, nullptr);
+  constexpr time_t kRemeasureSeconds = 5;
   const timeval mono = monotonic_now();
-  timeval offset{};
-  timersub(&real, &mono, &offset);
-  return offset;
+  if (clock_diff_measured < 0 || mono.tv_sec >= clock_diff_measured + kRemeasureSeconds) {
+    timeval real{};
+    ::gettimeofday(&real, nullptr);
+    timersub(&real, &mono, &clock_diff);
+    clock_diff_measured = mono.tv_sec;
+  }
+  return clock_diff;
 }
 
 void event_base::update_time_cache() noexcept {
@@ -387,6 +390,7 @@ int event_base::loop(int flags) {
   }
   running = true;
   loop_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  signals.claim();
   got_exit = false;
   got_break.store(false, std::memory_order_relaxed);
   int result = 0;

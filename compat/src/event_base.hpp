@@ -40,7 +40,9 @@ struct event_base {
   // Monotonic time as libevent's timeouts use it: cached during callbacks.
   timeval now() const noexcept;
   // Realtime clock minus monotonic clock, to report deadlines as dates.
-  static timeval clock_offset() noexcept;
+  // Re-measured at most every 5 s, as libevent does, so that a cached date
+  // stays the same while the cache does.
+  timeval clock_offset() noexcept;
 
   // True when the caller is not the thread running this base's loop (while
   // one does): the caller's request is then handed to that thread.
@@ -81,6 +83,8 @@ struct event_base {
   short signal_calls_left = 0;  // of the signal event whose callback runs
   bool time_cached = false;
   timeval cached_time{};
+  timeval clock_diff{};
+  time_t clock_diff_measured = -1;  // monotonic second it was measured at
 
   // event_base_once() allocations not yet fired, freed with the base.
   struct OnceEvent;

@@ -15,22 +15,21 @@
 namespace eddy::compat {
 namespace {
 
-// Shared with the signal handler, so plain atomics: lock-free, async-signal
-// safe.
+// The write end of the owning base's pipe, read by the signal handler: a
+// lock-free atomic, async-signal safe.
 std::atomic<int> wakeup_fd{-1};
-std::array<std::atomic<unsigned>, NSIG> caught_count{};
 
 // Which SignalMap owns the process's signal handling.
 std::mutex owner_mutex;
 SignalMap* owner = nullptr;
 
+// Each catch is one byte, the signal's number, so the base counts catches
+// by reading. A full pipe drops the byte, as libevent's does.
 extern "C" void on_signal(int signo) {
   const int saved_errno = errno;
-  caught_count[static_cast<unsigned>(signo)].fetch_add(1, std::memory_order_relaxed);
   const int fd = wakeup_fd.load(std::memory_order_relaxed);
   if (fd >= 0) {
-    const char byte = static_cast<char>(signo);
-    // A full pipe already guarantees a wakeup.
+    const auto byte = static_cast<unsigned char>(signo);
     [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
   }
   errno = saved_errno;
@@ -108,9 +107,9 @@ int SignalMap::add(event* ev) {
     if (owner != nullptr && owner != this && owner->watched_ > 0) {
       EDDY_COMPAT_WARN(
           "Added a signal to event base %p with signals already added to event_base %p.  Only one can have "
-          "signals at a time.",
+          "signals at a time.  The base with the most recently added signal or the most recent "
+          "event_base_loop() call gets preference.",
           static_cast<void*>(this), static_cast<void*>(owner));
-      return -1;
     }
     if (pipe_[0] < 0 && !open_pipe()) {
       return -1;
@@ -155,17 +154,30 @@ int SignalMap::reinit() {
   return 0;
 }
 
+void SignalMap::claim() noexcept {
+  if (watched_ == 0) {
+    return;
+  }
+  std::lock_guard lock(owner_mutex);
+  owner = this;
+  wakeup_fd.store(pipe_[1]);
+}
+
 void SignalMap::on_readable() {
-  char bytes[64];
-  while (::read(pipe_[0], bytes, sizeof bytes) > 0) {
+  std::array<int, NSIG> caught{};
+  unsigned char bytes[256];
+  ssize_t n = 0;
+  while ((n = ::read(pipe_[0], bytes, sizeof bytes)) > 0) {
+    for (ssize_t i = 0; i < n; ++i) {
+      if (bytes[i] < NSIG) {
+        ++caught[bytes[i]];
+      }
+    }
   }
   for (int signo = 1; signo < NSIG; ++signo) {
-    if (heads_[static_cast<unsigned>(signo)] == nullptr) {
-      continue;
-    }
-    const unsigned times = caught_count[static_cast<unsigned>(signo)].exchange(0, std::memory_order_relaxed);
-    if (times != 0) {
-      on_caught_(signo, times > 0x7fff ? 0x7fff : static_cast<int>(times));
+    const int times = caught[static_cast<unsigned>(signo)];
+    if (times != 0 && heads_[static_cast<unsigned>(signo)] != nullptr) {
+      on_caught_(signo, times > 0x7fff ? 0x7fff : times);
     }
   }
 }

@@ -23,8 +23,9 @@ namespace eddy::compat {
 // so it reaches the handler whichever thread it hits, and children forked
 // and exec'd by the program inherit no blocked mask. eddy's SignalWatcher
 // (signalfd, with the signal blocked) cannot give either, so the compat
-// layer does as libevent does. As in libevent, one base at a time may have
-// signal events: adding one to a second base fails while the first has any.
+// layer does as libevent does. As in libevent, signals reach one base at a
+// time: the one that added a signal event or entered its loop last (adding
+// to a second base is allowed, with a warning, and takes the signals over).
 class SignalMap {
  public:
   using CaughtCallback = Function<void(int signo, int times)>;
@@ -44,6 +45,10 @@ class SignalMap {
 
   // In a forked child: the pipe is shared with the parent; take a new one.
   int reinit();
+
+  // Makes this base the one signals are delivered to, if it has signal
+  // events (event_base_loop() calls it, as libevent's does).
+  void claim() noexcept;
 
  private:
   bool open_pipe();

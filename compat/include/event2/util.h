@@ -73,6 +73,7 @@ int evutil_closesocket(evutil_socket_t sock);
 #define EVUTIL_CLOSESOCKET(s) evutil_closesocket(s)
 int evutil_socketpair(int domain, int type, int protocol, evutil_socket_t sv[2]);
 
+struct timezone;
 int evutil_gettimeofday(struct timeval* tv, struct timezone* tz);
 
 ev_int64_t evutil_strtoll(const char* s, char** endptr, int base);
