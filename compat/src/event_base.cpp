@@ -71,6 +71,16 @@ event_base::~event_base() {
     unlink_once(once);
     delete once;
   }
+  for (int fd = 0; fd < fds.fd_limit(); ++fd) {
+    while (event* ev = fds.first(fd)) {
+      del(ev);
+    }
+  }
+  for (int signo = 1; signo < NSIG; ++signo) {
+    while (event* ev = signals.first(signo)) {
+      del(ev);
+    }
+  }
   while (!timeouts.empty()) {
     del(timeouts.top());
   }
