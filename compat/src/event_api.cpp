@@ -79,7 +79,7 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
     ev->ev_.ev_io.ev_timeout = {0, 0};
   }
   // New events go in the middle priority, as in libevent.
-  ev->ev_evcallback.evcb_pri = base != nullptr ? static_cast<ev_uint8_t>(base->active.priorities() / 2) : 0;
+  ev->ev_evcallback.evcb_pri = static_cast<ev_uint8_t>(base != nullptr ? base->active.priorities() / 2 : 0);
   return 0;
 }
 
