@@ -8,6 +8,7 @@
 // suite's name, which tells the two apart in ctest's list.
 
 #include "child_process.hpp"
+#include "cpu_usage.hpp"
 #include "deadline.hpp"
 #include "tcp_client.hpp"
 
@@ -24,10 +25,8 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -170,24 +169,12 @@ int highest_open_fd(pid_t pid) {
   return highest;
 }
 
-// User plus system CPU time of `pid` so far, in seconds.
+// User plus system CPU time of `pid` so far, in seconds (eddy-load's
+// /proc/PID/stat reader).
 double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  // The command name, field 2, may contain spaces: count from after it.
-  std::istringstream fields(text.substr(text.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 14) {
-      utime = std::stoull(field);
-    } else if (index == 15) {
-      stime = std::stoull(field);
-      break;
-    }
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code error;
+  const auto cpu = eddy_load::process_cpu_time(pid, error);
+  return cpu ? std::chrono::duration<double>(*cpu).count() : 0.0;
 }
 
 class LEGACY_ECHO_SUITE : public ::testing::Test {
