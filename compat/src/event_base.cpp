@@ -89,6 +89,9 @@ event_base::~event_base() {
       del(ev);
     }
   }
+  while (event* ev = later.front()) {
+    del(ev);
+  }
   fds.clear();
 }
 
@@ -201,6 +204,9 @@ int event_base::del(event* ev) noexcept {
   }
   if (has_flag(ev, EVLIST_ACTIVE)) {
     remove_active(ev);
+  } else if (has_flag(ev, EVLIST_ACTIVE_LATER)) {
+    later.remove(ev);
+    count_out(ev, EVLIST_ACTIVE_LATER);
   }
   if (has_flag(ev, EVLIST_INSERTED)) {
     count_out(ev, EVLIST_INSERTED);
@@ -229,6 +235,12 @@ void event_base::activate(event* ev, int res, short ncalls) noexcept {
     ev->ev_res = static_cast<short>(ev->ev_res | res);
     return;
   }
+  if (has_flag(ev, EVLIST_ACTIVE_LATER)) {
+    // Due now rather than later: out of the later list, flags kept.
+    later.remove(ev);
+    count_out(ev, EVLIST_ACTIVE_LATER);
+    res |= ev->ev_res;
+  }
   ev->ev_res = static_cast<short>(res);
   // A more urgent event than the ones running: let it run first.
   if (priority_of(ev) < running_priority) {
@@ -242,6 +254,24 @@ void event_base::activate(event* ev, int res, short ncalls) noexcept {
   count_in(ev, EVLIST_ACTIVE);
   if (active.size() > active_count_max) {
     active_count_max = active.size();
+  }
+}
+
+void event_base::activate_later(event* ev, int res) noexcept {
+  if (has_flag(ev, EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+    ev->ev_res = static_cast<short>(ev->ev_res | res);
+    return;
+  }
+  ev->ev_res = static_cast<short>(res);
+  later.push_back(ev);
+  count_in(ev, EVLIST_ACTIVE_LATER);
+}
+
+void event_base::make_later_active() noexcept {
+  while (event* ev = later.front()) {
+    later.remove(ev);
+    count_out(ev, EVLIST_ACTIVE_LATER);
+    activate(ev, ev->ev_res, 1);
   }
 }
 
@@ -427,6 +457,7 @@ int event_base::loop(int flags) {
         result = 1;
         break;
       }
+      make_later_active();
       time_cached = false;
       io_loop.run_once(wait);
       update_time_cache();

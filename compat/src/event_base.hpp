@@ -30,6 +30,9 @@ struct event_base {
   int add(event* ev, const timeval* timeout, bool absolute);
   int del(event* ev) noexcept;
   void activate(event* ev, int res, short ncalls) noexcept;
+  // Activates `ev` at the start of the next loop iteration rather than in
+  // this one (libevent's "active later": deferred callbacks).
+  void activate_later(event* ev, int res) noexcept;
   int remove_timer(event* ev) noexcept;
   int loop(int flags);
   int set_priorities(int n);
@@ -55,12 +58,13 @@ struct event_base {
   auto on_loop_thread(F f) -> decltype(f());
 
   bool has_events() const noexcept { return event_count > 0 || virtual_count > 0; }
-  int active_count() const noexcept { return active.size(); }
+  int active_count() const noexcept { return active.size() + later.size(); }
 
   eddy::Loop io_loop;
   int features;
   bool cache_time;
   eddy::compat::ActiveQueues active;
+  eddy::compat::EventQueue later;  // EVLIST_ACTIVE_LATER
   eddy::compat::TimeoutHeap timeouts;
   eddy::compat::FdMap fds;
   eddy::compat::SignalMap signals;
@@ -96,6 +100,7 @@ struct event_base {
   void insert_timeout(event* ev);
   void remove_timeout(event* ev) noexcept;
   void remove_active(event* ev) noexcept;
+  void make_later_active() noexcept;
   void on_ready(int fd, unsigned events) noexcept;
   void on_signal(int signo, int times) noexcept;
   void expire_timeouts() noexcept;
