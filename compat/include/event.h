@@ -6,6 +6,11 @@
 #include <event2/event_struct.h>
 #include <event2/event.h>
 #include <event2/event_compat.h>
+#include <event2/buffer.h>
+#include <event2/buffer_compat.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+#include <event2/bufferevent_compat.h>
 #include <event2/util.h>
 
 #endif

@@ -450,7 +450,7 @@ int evbuffer_read(struct evbuffer* buffer, evutil_socket_t fd, int howmuch) {
   }
   eddy::IoResult result;
   try {
-    result = buffer->bytes.read_from(fd, static_cast<std::size_t>(howmuch));
+    result = buffer->read_in(fd, static_cast<std::size_t>(howmuch));
   } catch (const std::bad_alloc&) {
     errno = ENOMEM;
     return -1;
@@ -462,7 +462,6 @@ int evbuffer_read(struct evbuffer* buffer, evutil_socket_t fd, int howmuch) {
     errno = result.error ? result.error.value() : EAGAIN;
     return -1;
   }
-  buffer->added(result.bytes);
   buffer->changed();
   return static_cast<int>(result.bytes);
 }
@@ -477,21 +476,13 @@ int evbuffer_write_atmost(struct evbuffer* buffer, evutil_socket_t fd, ev_ssize_
   if (howmuch == 0) {
     return -1;
   }
-  // write_to drains what it wrote; account for it as a drain.
-  const std::size_t before = buffer->size();
-  const eddy::IoResult result = buffer->bytes.write_to(fd, static_cast<std::size_t>(howmuch));
-  const std::size_t written = before - buffer->size();
-  if (written != 0) {
-    buffer->removed += static_cast<std::int64_t>(written);
-    buffer->n_deleted += written;
-    buffer->drain(0);  // releases references whose bytes went out
-    buffer->changed();
-  }
-  if (result.error) {
-    errno = result.error.value();
+  const eddy::IoResult result = buffer->write_out(fd, static_cast<std::size_t>(howmuch));
+  buffer->changed();
+  if (result.error || result.would_block()) {
+    errno = result.error ? result.error.value() : EAGAIN;
     return -1;
   }
-  return static_cast<int>(written);
+  return static_cast<int>(result.bytes);
 }
 
 int evbuffer_write(struct evbuffer* buffer, evutil_socket_t fd) { return evbuffer_write_atmost(buffer, fd, -1); }

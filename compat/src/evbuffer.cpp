@@ -64,6 +64,23 @@ void evbuffer::take_all(evbuffer& from) noexcept {
   from.references.clear();
 }
 
+eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) {
+  const eddy::IoResult result = bytes.read_from(fd, max_bytes);
+  n_added += result.bytes;
+  return result;
+}
+
+eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
+  const std::size_t before = bytes.size();
+  eddy::IoResult result = bytes.write_to(fd, max_bytes);
+  const std::size_t written = before - bytes.size();
+  removed += static_cast<std::int64_t>(written);
+  n_deleted += written;
+  release_references(false);
+  result.bytes = written;
+  return result;
+}
+
 void evbuffer::release_references(bool all) noexcept {
   // Cleanups run in the order the references were added (the order their
   // bytes leave the buffer), each once, even if a cleanup changes the buffer.
@@ -87,10 +104,11 @@ void evbuffer::changed() noexcept {
 }
 
 void evbuffer::run_callbacks() noexcept {
-  if (running_callbacks || (n_added == 0 && n_deleted == 0)) {
-    return;  // a callback's own changes are reported on its next run
+  // Re-entered when a callback changes the buffer: that change is reported
+  // at once, with its own counts, as libevent does.
+  if (n_added == 0 && n_deleted == 0) {
+    return;
   }
-  running_callbacks = true;
   const std::size_t new_size = bytes.size();
   evbuffer_cb_info info{new_size - n_added + n_deleted, n_added, n_deleted};
   n_added = 0;
@@ -106,5 +124,4 @@ void evbuffer::run_callbacks() noexcept {
     }
     entry = next;
   }
-  running_callbacks = false;
 }

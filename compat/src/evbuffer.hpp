@@ -41,6 +41,10 @@ struct evbuffer {
   void take_all(evbuffer& from) noexcept;
   // After bytes were added to `bytes` directly (read_from, commit).
   void added(std::size_t n) noexcept { n_added += n; }
+  // One read(2) of at most max_bytes / one gathering write of at most
+  // max_bytes, counted as additions / removals (callbacks not run).
+  eddy::IoResult read_in(int fd, std::size_t max_bytes);
+  eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
 
   // Runs the change callbacks now, or asks the base's loop to.
   void changed() noexcept;
@@ -65,7 +69,6 @@ struct evbuffer {
   evbuffer_cb_entry* callbacks = nullptr;  // newest first, as libevent calls them
   std::size_t n_added = 0;
   std::size_t n_deleted = 0;
-  bool running_callbacks = false;
 
   // With evbuffer_defer_callbacks: the event that runs them from the loop.
   bool deferred = false;

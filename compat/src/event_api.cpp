@@ -53,6 +53,9 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
   if (arg == &self_cbarg_marker) {
     arg = ev;
   }
+  if (base == nullptr) {
+    base = current_base;  // as libevent: events without a base join the current one
+  }
   if ((events & EV_SIGNAL) != 0 && (events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0) {
     EDDY_COMPAT_WARN("EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED");
     return -1;

@@ -1,0 +1,100 @@
+/* eddy's libevent-compatible API: bufferevent, buffered I/O on a socket or
+ * between two in-process ends (libevent 2.1's <event2/bufferevent.h>). See
+ * docs/compat.md. */
+#ifndef EDDY_COMPAT_EVENT2_BUFFEREVENT_H
+#define EDDY_COMPAT_EVENT2_BUFFEREVENT_H
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <event2/util.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bufferevent;
+struct event_base;
+struct evbuffer;
+struct evdns_base;
+struct sockaddr;
+
+/* What the event callback is told; READING or WRITING says which side. */
+#define BEV_EVENT_READING 0x01
+#define BEV_EVENT_WRITING 0x02
+#define BEV_EVENT_EOF 0x10
+#define BEV_EVENT_ERROR 0x20
+#define BEV_EVENT_TIMEOUT 0x40
+#define BEV_EVENT_CONNECTED 0x80
+
+typedef void (*bufferevent_data_cb)(struct bufferevent* bev, void* ctx);
+typedef void (*bufferevent_event_cb)(struct bufferevent* bev, short what, void* ctx);
+
+enum bufferevent_options {
+  BEV_OPT_CLOSE_ON_FREE = (1 << 0),
+  BEV_OPT_THREADSAFE = (1 << 1),
+  BEV_OPT_DEFER_CALLBACKS = (1 << 2),
+  BEV_OPT_UNLOCK_CALLBACKS = (1 << 3)
+};
+
+struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socket_t fd, int options);
+int bufferevent_socket_connect(struct bufferevent*, const struct sockaddr*, int);
+/* Resolution is synchronous (getaddrinfo), as libevent's is without an
+ * evdns_base; evdns_base must be NULL. */
+int bufferevent_socket_connect_hostname(struct bufferevent*, struct evdns_base*, int, const char*, int);
+int bufferevent_socket_get_dns_error(struct bufferevent* bev);
+int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev);
+struct event_base* bufferevent_get_base(struct bufferevent* bev);
+int bufferevent_priority_set(struct bufferevent* bufev, int pri);
+int bufferevent_get_priority(const struct bufferevent* bufev);
+void bufferevent_free(struct bufferevent* bufev);
+void bufferevent_setcb(struct bufferevent* bufev, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
+                       bufferevent_event_cb eventcb, void* cbarg);
+void bufferevent_getcb(struct bufferevent* bufev, bufferevent_data_cb* readcb_ptr, bufferevent_data_cb* writecb_ptr,
+                       bufferevent_event_cb* eventcb_ptr, void** cbarg_ptr);
+int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd);
+evutil_socket_t bufferevent_getfd(struct bufferevent* bufev);
+struct bufferevent* bufferevent_get_underlying(struct bufferevent* bufev);
+int bufferevent_write(struct bufferevent* bufev, const void* data, size_t size);
+int bufferevent_write_buffer(struct bufferevent* bufev, struct evbuffer* buf);
+size_t bufferevent_read(struct bufferevent* bufev, void* data, size_t size);
+int bufferevent_read_buffer(struct bufferevent* bufev, struct evbuffer* buf);
+struct evbuffer* bufferevent_get_input(struct bufferevent* bufev);
+struct evbuffer* bufferevent_get_output(struct bufferevent* bufev);
+int bufferevent_enable(struct bufferevent* bufev, short event);
+int bufferevent_disable(struct bufferevent* bufev, short event);
+short bufferevent_get_enabled(struct bufferevent* bufev);
+int bufferevent_set_timeouts(struct bufferevent* bufev, const struct timeval* timeout_read,
+                             const struct timeval* timeout_write);
+void bufferevent_setwatermark(struct bufferevent* bufev, short events, size_t lowmark, size_t highmark);
+int bufferevent_getwatermark(struct bufferevent* bufev, short events, size_t* lowmark, size_t* highmark);
+void bufferevent_lock(struct bufferevent* bufev);
+void bufferevent_unlock(struct bufferevent* bufev);
+void bufferevent_incref(struct bufferevent* bufev);
+int bufferevent_decref(struct bufferevent* bufev);
+
+enum bufferevent_flush_mode { BEV_NORMAL = 0, BEV_FLUSH = 1, BEV_FINISHED = 2 };
+int bufferevent_flush(struct bufferevent* bufev, short iotype, enum bufferevent_flush_mode mode);
+
+enum bufferevent_trigger_options {
+  BEV_TRIG_IGNORE_WATERMARKS = (1 << 16),
+  BEV_TRIG_DEFER_CALLBACKS = BEV_OPT_DEFER_CALLBACKS
+};
+void bufferevent_trigger(struct bufferevent* bufev, short iotype, int options);
+void bufferevent_trigger_event(struct bufferevent* bufev, short what, int options);
+
+/* Two bufferevents joined in the process: what one writes, the other reads. */
+int bufferevent_pair_new(struct event_base* base, int options, struct bufferevent* pair[2]);
+struct bufferevent* bufferevent_pair_get_partner(struct bufferevent* bev);
+
+/* How much one read or write may move (libevent's defaults: 16384). */
+int bufferevent_set_max_single_read(struct bufferevent* bev, size_t size);
+int bufferevent_set_max_single_write(struct bufferevent* bev, size_t size);
+ev_ssize_t bufferevent_get_max_single_read(struct bufferevent* bev);
+ev_ssize_t bufferevent_get_max_single_write(struct bufferevent* bev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
