@@ -167,8 +167,9 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
 // The output's change callback: data was added, so start writing.
 void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
+  // No socket yet (before bufferevent_socket_connect): the data waits.
   if (info->n_added != 0 && (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 &&
-      event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0) {
+      event_get_fd(&b.bev.ev_write) >= 0 && event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0) {
     event_active(&b.bev.ev_write, EV_WRITE, 1);
   }
 }
