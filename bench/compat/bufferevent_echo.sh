@@ -94,6 +94,9 @@ start_server() {
   for _ in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     grep -q "$(printf ':%04X ' "$port")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    # Emptied here, not only by the child's redirection, which may come
+    # after the first look below and leave it the last round's line.
+    : >"$work/server.log"
     taskset -c "$server_cpu" "${server_bin[$side]}" --bind 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do

@@ -1,6 +1,7 @@
 // evconnlistener: accepting TCP connections (<event2/listener.h>), as a
 // persistent read event on the listening socket of the listener's base.
 #include "event_base.hpp"
+#include "event_fields.hpp"
 #include "log.hpp"
 
 #include <event2/listener.h>
@@ -173,7 +174,7 @@ struct evconnlistener* evconnlistener_new_bind(struct event_base* base, evconnli
 }
 
 void evconnlistener_free(struct evconnlistener* lev) {
-  in_loop(lev, [lev] {
+  auto shut_down = [lev] {
     lev->cb = nullptr;
     lev->errorcb = nullptr;
     event_del(&lev->ev);
@@ -181,7 +182,15 @@ void evconnlistener_free(struct evconnlistener* lev) {
       ::close(lev->ev.ev_fd);
     }
     release(lev);
-  });
+  };
+  // event_base_free() takes the event out of the base, clearing these
+  // flags: the listener may then outlive its base, as events may
+  // (docs/compat.md), and the base must not be asked about threads.
+  if (eddy::compat::has_flag(&lev->ev, EVLIST_INSERTED | EVLIST_ACTIVE)) {
+    in_loop(lev, shut_down);
+  } else {
+    shut_down();
+  }
 }
 
 int evconnlistener_enable(struct evconnlistener* lev) {

@@ -306,6 +306,17 @@ TEST(CompatListener, FreeClosesTheSocketOnlyWithCloseOnFree) {
   EXPECT_FALSE(fd_is_open(own));
 }
 
+// As events may be freed after their base (docs/compat.md).
+TEST(CompatListener, FreeAfterTheBase) {
+  event_base* base = event_base_new();
+  evconnlistener* lev = bind_loopback(base, never_called, nullptr, 0);
+  ASSERT_NE(lev, nullptr);
+  const int fd = evconnlistener_get_fd(lev);
+  event_base_free(base);
+  evconnlistener_free(lev);
+  EXPECT_FALSE(fd_is_open(fd));
+}
+
 TEST(CompatListener, BindToAPortInUseFailsWithoutLeakingTheSocket) {
   BasePtr base(event_base_new());
   evconnlistener* lev = bind_loopback(base.get(), never_called, nullptr, LEV_OPT_REUSEABLE);
