@@ -3,6 +3,7 @@
 // not depend on the kind.
 #include "bufferevent.hpp"
 
+#include "current_base.hpp"
 #include "event_base.hpp"
 
 #include <cerrno>
@@ -29,8 +30,24 @@ void watch_input_level(evbuffer* input, const evbuffer_cb_info*, void* arg) {
 
 }  // namespace
 
+namespace {
+
+std::shared_ptr<eddy::BlockPool> pool_of(event_base* base) {
+  if (base == nullptr) {
+    base = eddy::compat::current_base;  // where bufferevent_new's events go
+  }
+  return base != nullptr ? base->block_pool : std::make_shared<eddy::BlockPool>();
+}
+
+}  // namespace
+
 BufferEvent::BufferEvent(event_base* base, const bufferevent_ops& ops, int opts)
-    : options(opts), max_read(kDefaultMaxRead), max_write(kDefaultMaxWrite) {
+    : pool(pool_of(base)),
+      input_buffer(*pool),
+      output_buffer(*pool),
+      options(opts),
+      max_read(kDefaultMaxRead),
+      max_write(kDefaultMaxWrite) {
   bev.ev_base = base;
   bev.be_ops = &ops;
   bev.input = &input_buffer;

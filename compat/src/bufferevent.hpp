@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include <cstddef>
+#include <memory>
 
 struct BufferEvent;
 
@@ -59,6 +60,7 @@ struct BufferEvent {
   void unsuspend_write(unsigned why) noexcept;
 
   bufferevent bev{};
+  std::shared_ptr<eddy::BlockPool> pool;  // before the buffers: they give their blocks back to it
   evbuffer input_buffer;
   evbuffer output_buffer;
   int options;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -61,6 +62,10 @@ struct event_base {
   int active_count() const noexcept { return active.size() + later.size(); }
 
   eddy::Loop io_loop;
+  // Blocks for the buffers of this base's bufferevents, so that steady
+  // traffic allocates nothing. Shared: a bufferevent freed after its base
+  // (libevent allows it) still has somewhere to give its blocks back.
+  std::shared_ptr<eddy::BlockPool> block_pool = std::make_shared<eddy::BlockPool>();
   int features;
   bool cache_time;
   eddy::compat::ActiveQueues active;
