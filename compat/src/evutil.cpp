@@ -43,6 +43,8 @@ int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock) {
   return set_int_option(sock, SOL_SOCKET, SO_REUSEPORT, 1);
 }
 
+int evutil_make_listen_socket_ipv6only(evutil_socket_t sock) { return set_int_option(sock, IPPROTO_IPV6, IPV6_V6ONLY, 1); }
+
 int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock) {
   return set_int_option(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1);
 }

@@ -67,6 +67,9 @@ int evutil_make_socket_closeonexec(evutil_socket_t sock);
 int evutil_make_listen_socket_reuseable(evutil_socket_t sock);
 /* Sets SO_REUSEPORT. Returns 0, or -1 with errno set. */
 int evutil_make_listen_socket_reuseable_port(evutil_socket_t sock);
+/* Sets IPV6_V6ONLY, so an IPv6 listener leaves IPv4 to another socket.
+ * Returns 0, or -1 with errno set. */
+int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
 /* Sets TCP_DEFER_ACCEPT. Returns 0, or -1 with errno set. */
 int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
 int evutil_closesocket(evutil_socket_t sock);
