@@ -75,14 +75,6 @@ event_base* make_base(const event_config* config) {
   return nullptr;
 }
 
-template <typename F>
-auto in_loop(event_base* base, F f) -> decltype(f()) {
-  if (base->is_foreign_thread()) {
-    return base->on_loop_thread(std::move(f));
-  }
-  return f();
-}
-
 }  // namespace
 
 extern "C" {
@@ -249,7 +241,7 @@ int event_base_foreach_event(struct event_base* base, event_base_foreach_event_c
 }
 
 void event_base_active_by_fd(struct event_base* base, evutil_socket_t fd, short events) {
-  in_loop(base, [&] {
+  base->on_loop_thread([&] {
     for (event* ev = base->fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
       if ((ev->ev_events & events) != 0) {
         base->activate(ev, ev->ev_events & events, 1);
@@ -259,7 +251,7 @@ void event_base_active_by_fd(struct event_base* base, evutil_socket_t fd, short 
 }
 
 void event_base_active_by_signal(struct event_base* base, int sig) {
-  in_loop(base, [&] {
+  base->on_loop_thread([&] {
     for (event* ev = base->signals.first(sig); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
       base->activate(ev, EV_SIGNAL, 1);
     }
@@ -282,7 +274,7 @@ int event_base_loopexit(struct event_base* base, const struct timeval* tv) {
   if (base == nullptr) {
     return -1;
   }
-  return in_loop(base, [&] {
+  return base->on_loop_thread([&] {
     return base->once(
         -1, EV_TIMEOUT, [](evutil_socket_t, short, void* arg) { static_cast<event_base*>(arg)->got_exit = true; },
         base, tv);
@@ -316,7 +308,7 @@ int event_base_once(struct event_base* base, evutil_socket_t fd, short events, e
   if (base == nullptr) {
     return -1;
   }
-  return in_loop(base, [&] { return base->once(fd, events, callback, arg, tv); });
+  return base->on_loop_thread([&] { return base->once(fd, events, callback, arg, tv); });
 }
 
 // The libevent 1.x calls on the current base.

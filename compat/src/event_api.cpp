@@ -33,15 +33,6 @@ namespace {
 // replaces it with the event being assigned.
 void* self_cbarg_marker = nullptr;
 
-// Calls f() on the loop's thread when another thread runs the loop.
-template <typename F>
-auto in_loop(event_base* base, F f) -> decltype(f()) {
-  if (base->is_foreign_thread()) {
-    return base->on_loop_thread(std::move(f));
-  }
-  return f();
-}
-
 }  // namespace
 
 extern "C" {
@@ -128,7 +119,7 @@ int event_add(struct event* ev, const struct timeval* timeout) {
     EDDY_COMPAT_WARN("event_add: event has no event_base set.");
     return -1;
   }
-  return in_loop(base, [&]() -> int {
+  return base->on_loop_thread([&]() -> int {
     try {
       return base->add(ev, timeout, false);
     } catch (const std::bad_alloc&) {
@@ -148,7 +139,7 @@ int event_del(struct event* ev) {
   if (!has_flag(ev, EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE)) {
     return 0;
   }
-  return in_loop(base, [&] { return base->del(ev); });
+  return base->on_loop_thread([&] { return base->del(ev); });
 }
 
 int event_del_noblock(struct event* ev) { return event_del(ev); }
@@ -159,7 +150,7 @@ int event_remove_timer(struct event* ev) {
   if (base == nullptr) {
     return -1;
   }
-  return in_loop(base, [&] { return base->remove_timer(ev); });
+  return base->on_loop_thread([&] { return base->remove_timer(ev); });
 }
 
 void event_active(struct event* ev, int res, short ncalls) {
@@ -168,7 +159,7 @@ void event_active(struct event* ev, int res, short ncalls) {
     EDDY_COMPAT_WARN("event_active: event has no event_base set.");
     return;
   }
-  in_loop(base, [&] { base->activate(ev, res, ncalls); });
+  base->on_loop_thread([&] { base->activate(ev, res, ncalls); });
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {

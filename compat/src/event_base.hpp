@@ -54,7 +54,9 @@ struct event_base {
     const std::thread::id runner = loop_thread.load(std::memory_order_acquire);
     return runner != std::thread::id{} && runner != std::this_thread::get_id();
   }
-  // Runs f() on the loop's thread and waits for its result.
+  // Runs f() on the loop's thread: right here when the caller is that
+  // thread or no thread runs the loop, else handed to the loop's thread,
+  // waiting for its result.
   template <typename F>
   auto on_loop_thread(F f) -> decltype(f());
 
@@ -118,6 +120,9 @@ struct event_base {
 
 template <typename F>
 auto event_base::on_loop_thread(F f) -> decltype(f()) {
+  if (!is_foreign_thread()) {
+    return f();
+  }
   std::packaged_task<decltype(f())()> task(std::move(f));
   auto result = task.get_future();
   io_loop.post([&task] { task(); });

@@ -1,5 +1,6 @@
 #include "fd_map.hpp"
 
+#include "event_list.hpp"
 #include "log.hpp"
 
 #include <eddy/loop.hpp>
@@ -11,24 +12,6 @@ namespace {
 
 // libevent's limit: its counts are 16-bit.
 constexpr std::uint32_t kMaxEventsPerFd = 0xffff;
-
-void link_front(event*& head, event* ev) noexcept {
-  event_link& link = ev->ev_.ev_io.ev_io_next;
-  link.next = head;
-  if (head != nullptr) {
-    head->ev_.ev_io.ev_io_next.prev_next = &link.next;
-  }
-  head = ev;
-  link.prev_next = &head;
-}
-
-void unlink(event* ev) noexcept {
-  event_link& link = ev->ev_.ev_io.ev_io_next;
-  if (link.next != nullptr) {
-    link.next->ev_.ev_io.ev_io_next.prev_next = link.prev_next;
-  }
-  *link.prev_next = link.next;
-}
 
 }  // namespace
 
@@ -115,7 +98,7 @@ int FdMap::add(event* ev) {
     e.edge = edge;
     return -1;
   }
-  link_front(e.head, ev);
+  FdEventList::push_front(e.head, ev);
   return 0;
 }
 
@@ -135,7 +118,7 @@ void FdMap::remove(event* ev) noexcept {
   if ((ev->ev_events & EV_CLOSED) != 0 && peer_closed_) {
     --e.closers;
   }
-  unlink(ev);
+  FdEventList::remove(ev);
   apply(e, fd, before);
 }
 

@@ -47,10 +47,7 @@ namespace {
 template <typename F>
 auto in_loop(evconnlistener* lev, F f) -> decltype(f()) {
   event_base* base = lev->ev.ev_base;
-  if (base != nullptr && base->is_foreign_thread()) {
-    return base->on_loop_thread(std::move(f));
-  }
-  return f();
+  return base != nullptr ? base->on_loop_thread(std::move(f)) : f();
 }
 
 // Returns true when that was the last reference and the listener is gone.

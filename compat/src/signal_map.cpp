@@ -1,5 +1,6 @@
 #include "signal_map.hpp"
 
+#include "event_list.hpp"
 #include "log.hpp"
 
 #include <eddy/loop.hpp>
@@ -33,24 +34,6 @@ extern "C" void on_signal(int signo) {
     [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
   }
   errno = saved_errno;
-}
-
-void link_front(event*& head, event* ev) noexcept {
-  event_link& link = ev->ev_.ev_signal.ev_signal_next;
-  link.next = head;
-  if (head != nullptr) {
-    head->ev_.ev_signal.ev_signal_next.prev_next = &link.next;
-  }
-  head = ev;
-  link.prev_next = &head;
-}
-
-void unlink(event* ev) noexcept {
-  event_link& link = ev->ev_.ev_signal.ev_signal_next;
-  if (link.next != nullptr) {
-    link.next->ev_.ev_signal.ev_signal_next.prev_next = link.prev_next;
-  }
-  *link.prev_next = link.next;
 }
 
 }  // namespace
@@ -126,13 +109,13 @@ int SignalMap::add(event* ev) {
     wakeup_fd.store(pipe_[1]);
     ++watched_;
   }
-  link_front(head, ev);
+  SignalEventList::push_front(head, ev);
   return 0;
 }
 
 void SignalMap::remove(event* ev) noexcept {
   const int signo = ev->ev_fd;
-  unlink(ev);
+  SignalEventList::remove(ev);
   if (heads_[static_cast<unsigned>(signo)] == nullptr) {
     ::sigaction(signo, &saved_actions_[static_cast<unsigned>(signo)], nullptr);
     --watched_;
