@@ -1,5 +1,6 @@
-// Timer costs: arming and disarming many timers, firing many timers, and
-// refresh() (the idle-timeout re-arm done on every read) against restart().
+// Timer costs: arming and disarming many timers (apart and together), firing
+// many timers, and refresh() (the idle-timeout re-arm done on every read)
+// against restart().
 //
 // Times are wall-clock (UseManualTime) around the measured part only; each
 // benchmark reports a per-operation figure in ns as a counter. The loop uses
@@ -70,6 +71,62 @@ void BM_TimerStartStop(benchmark::State& state) {
 }
 BENCHMARK(BM_TimerStartStop)->ArgName("timers")->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+// start() of N timers with random timeouts between 1 ms and 60 s into an
+// empty heap; then (not timed) stop() of all of them.
+void BM_TimerStart(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  eddy::Loop loop;
+  Timers timers(count);
+  for (auto& timer : timers) {
+    timer.emplace(loop, [] {});
+  }
+  const std::vector<eddy::Duration> timeouts = random_timeouts(count, 1ms, 60s);
+  eddy::Duration total{};
+  for (auto _ : state) {
+    const eddy::TimePoint start = eddy::Clock::now();
+    for (std::size_t i = 0; i < count; ++i) {
+      timers[i]->start(timeouts[i]);
+    }
+    const eddy::Duration elapsed = eddy::Clock::now() - start;
+    state.SetIterationTime(seconds(elapsed));
+    total += elapsed;
+    for (auto& timer : timers) {
+      timer->stop();
+    }
+  }
+  report_ns_per(state, "ns_per_start", total, state.iterations() * static_cast<std::int64_t>(count));
+}
+BENCHMARK(BM_TimerStart)->ArgName("timers")->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// The cancel: (not timed) start() of N timers with random timeouts between
+// 1 ms and 60 s, then stop() of all of them in the order they were started,
+// which is not heap order: each removal takes an entry from the middle of a
+// heap of up to N.
+void BM_TimerStop(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  eddy::Loop loop;
+  Timers timers(count);
+  for (auto& timer : timers) {
+    timer.emplace(loop, [] {});
+  }
+  const std::vector<eddy::Duration> timeouts = random_timeouts(count, 1ms, 60s);
+  eddy::Duration total{};
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < count; ++i) {
+      timers[i]->start(timeouts[i]);
+    }
+    const eddy::TimePoint start = eddy::Clock::now();
+    for (auto& timer : timers) {
+      timer->stop();
+    }
+    const eddy::Duration elapsed = eddy::Clock::now() - start;
+    state.SetIterationTime(seconds(elapsed));
+    total += elapsed;
+  }
+  report_ns_per(state, "ns_per_stop", total, state.iterations() * static_cast<std::int64_t>(count));
+}
+BENCHMARK(BM_TimerStop)->ArgName("timers")->Arg(1'000'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 // N timers with random timeouts between 0 and 1 ms are started (not timed),
 // all become due, and the loop fires them: one wait in the backend, then N
 // heap pops and callbacks in deadline order.
@@ -99,7 +156,12 @@ void BM_TimerFire(benchmark::State& state) {
   }
   report_ns_per(state, "ns_per_fire", total, state.iterations() * static_cast<std::int64_t>(count));
 }
-BENCHMARK(BM_TimerFire)->ArgName("timers")->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TimerFire)
+    ->ArgName("timers")
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // N active 30 s idle timers, as a server with N connections has; each
 // iteration re-arms kBatch of them round-robin, the way a connection bumps
