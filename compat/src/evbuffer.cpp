@@ -3,6 +3,7 @@
 #include "event_base.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 evbuffer::~evbuffer() {
   if (deferred) {
@@ -89,6 +90,42 @@ void evbuffer::release_references(bool all) noexcept {
     references.erase(references.begin());
     ref.cleanup(ref.data, ref.size, ref.extra);
   }
+}
+
+std::size_t evbuffer::copy_range(std::size_t offset, void* dest, std::size_t n) const {
+  auto* to = static_cast<char*>(dest);
+  std::size_t copied = 0;
+  for_each_segment([&](const char* data, std::size_t size) {
+    if (offset >= size) {
+      offset -= size;
+      return true;
+    }
+    const std::size_t k = std::min(size - offset, n - copied);
+    std::memcpy(to + copied, data + offset, k);
+    copied += k;
+    offset = 0;
+    return copied < n;
+  });
+  return copied;
+}
+
+std::size_t evbuffer::run_length(std::size_t from, std::string_view set) const {
+  std::size_t length = 0;
+  for_each_segment([&](const char* data, std::size_t size) {
+    if (from >= size) {
+      from -= size;
+      return true;
+    }
+    for (std::size_t i = from; i < size; ++i) {
+      if (set.find(data[i]) == std::string_view::npos) {
+        return false;
+      }
+      ++length;
+    }
+    from = 0;
+    return true;
+  });
+  return length;
 }
 
 void evbuffer::changed() noexcept {

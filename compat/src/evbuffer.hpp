@@ -8,6 +8,7 @@
 #include <eddy/buffer.hpp>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 // An evbuffer: eddy's Buffer plus what libevent adds on top of a byte queue.
@@ -45,6 +46,15 @@ struct evbuffer {
   // max_bytes, counted as additions / removals (callbacks not run).
   eddy::IoResult read_in(int fd, std::size_t max_bytes);
   eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
+
+  // Calls f(data, size) for each block's bytes, head first, while f
+  // returns true. Allocates nothing for up to kSegmentsOnStack blocks.
+  template <typename F>
+  void for_each_segment(F&& f) const;
+  // Copies up to n bytes starting `offset` bytes in; returns how many.
+  std::size_t copy_range(std::size_t offset, void* dest, std::size_t n) const;
+  // How many bytes from `from` on are among `set` (a run of CR and LF).
+  std::size_t run_length(std::size_t from, std::string_view set) const;
 
   // Runs the change callbacks now, or asks the base's loop to.
   void changed() noexcept;
@@ -91,3 +101,21 @@ struct evbuffer_cb_entry {
   ev_uint32_t flags;
 };
 
+template <typename F>
+void evbuffer::for_each_segment(F&& f) const {
+  constexpr std::size_t kSegmentsOnStack = 16;
+  const std::size_t count = bytes.block_count();
+  iovec on_stack[kSegmentsOnStack];
+  std::vector<iovec> on_heap;
+  std::span<iovec> segments(on_stack);
+  if (count > kSegmentsOnStack) {
+    on_heap.resize(count);
+    segments = on_heap;
+  }
+  const std::size_t used = bytes.peek(segments);
+  for (std::size_t i = 0; i < used; ++i) {
+    if (!f(static_cast<const char*>(segments[i].iov_base), segments[i].iov_len)) {
+      return;
+    }
+  }
+}

@@ -4,6 +4,7 @@
 #define EDDY_COMPAT_EVENT2_UTIL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 #include <stdint.h>

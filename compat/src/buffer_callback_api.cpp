@@ -1,0 +1,78 @@
+// The C entry points of evbuffer's change callbacks (event2/buffer.h, and
+// evbuffer_setcb from event2/buffer_compat.h).
+#include "evbuffer.hpp"
+
+#include <new>
+
+extern "C" {
+
+struct evbuffer_cb_entry* evbuffer_add_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg) {
+  auto* entry = new (std::nothrow) evbuffer_cb_entry{buffer->callbacks, cb, nullptr, cbarg, EVBUFFER_CB_ENABLED};
+  if (entry != nullptr) {
+    buffer->callbacks = entry;
+  }
+  return entry;
+}
+
+int evbuffer_remove_cb_entry(struct evbuffer* buffer, struct evbuffer_cb_entry* ent) {
+  for (evbuffer_cb_entry** link = &buffer->callbacks; *link != nullptr; link = &(*link)->next) {
+    if (*link == ent) {
+      *link = ent->next;
+      delete ent;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int evbuffer_remove_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg) {
+  for (evbuffer_cb_entry* entry = buffer->callbacks; entry != nullptr; entry = entry->next) {
+    if (entry->callback == cb && entry->arg == cbarg) {
+      return evbuffer_remove_cb_entry(buffer, entry);
+    }
+  }
+  return -1;
+}
+
+int evbuffer_cb_set_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+  cb->flags |= flags & EVBUFFER_CB_ENABLED;
+  return 0;
+}
+
+int evbuffer_cb_clear_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+  cb->flags &= ~(flags & EVBUFFER_CB_ENABLED);
+  return 0;
+}
+
+// Suspension only delays callbacks in libevent; here they are not
+// suspended (their counts accumulate the same).
+void evbuffer_cb_suspend(struct evbuffer*, struct evbuffer_cb_entry*) {}
+void evbuffer_cb_unsuspend(struct evbuffer*, struct evbuffer_cb_entry*) {}
+
+int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
+  while (evbuffer_cb_entry* entry = buffer->callbacks) {
+    buffer->callbacks = entry->next;
+    delete entry;
+  }
+  if (cb != nullptr) {
+    auto* entry = new (std::nothrow) evbuffer_cb_entry{nullptr, nullptr, cb, cbarg, EVBUFFER_CB_ENABLED};
+    if (entry == nullptr) {
+      return -1;
+    }
+    buffer->callbacks = entry;
+  }
+  return 0;
+}
+
+int evbuffer_defer_callbacks(struct evbuffer* buffer, struct event_base* base) {
+  if (buffer->deferred) {
+    event_del(&buffer->deferred_event);
+  }
+  event_assign(
+      &buffer->deferred_event, base, -1, 0,
+      [](evutil_socket_t, short, void* arg) { static_cast<evbuffer*>(arg)->run_callbacks(); }, buffer);
+  buffer->deferred = true;
+  return 0;
+}
+
+}  // extern "C"
