@@ -1,11 +1,23 @@
 #include "io_table.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
 
 namespace eddy::detail {
 
-std::error_code IoTable::acquire(IoWatcher* watcher, int fd, std::uint32_t& slot) noexcept {
+namespace {
+// Capacity for n elements, doubling: a plain reserve(size + 1) per new slot
+// would copy the whole array every time.
+template <typename T>
+void reserve_geometric(std::vector<T>& v, std::size_t n) {
+  if (v.capacity() < n) {
+    v.reserve(std::max(n, 2 * v.capacity()));
+  }
+}
+}  // namespace
+
+std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) noexcept {
   if (fd < 0) {
     return {EBADF, std::generic_category()};
   }
@@ -16,9 +28,13 @@ std::error_code IoTable::acquire(IoWatcher* watcher, int fd, std::uint32_t& slot
     }
     if (free_.empty()) {
       // Reserve first so that release() never needs to allocate.
-      free_.reserve(slots_.size() + 1);
-      slots_.push_back({nullptr, 0});
-      free_.push_back(static_cast<std::uint32_t>(slots_.size() - 1));
+      const std::size_t slots = handles_.size() + 1;
+      reserve_geometric(handles_, slots);
+      reserve_geometric(generations_, slots);
+      reserve_geometric(free_, slots);
+      handles_.push_back(nullptr);
+      generations_.push_back(0);
+      free_.push_back(static_cast<std::uint32_t>(handles_.size() - 1));
     }
   } catch (const std::bad_alloc&) {
     return {ENOMEM, std::generic_category()};
@@ -28,14 +44,14 @@ std::error_code IoTable::acquire(IoWatcher* watcher, int fd, std::uint32_t& slot
   }
   slot = free_.back();
   free_.pop_back();
-  slots_[slot].watcher = watcher;
+  handles_[slot] = handle;
   slot_by_fd_[index] = slot;
   return {};
 }
 
 void IoTable::release(std::uint32_t slot, int fd) noexcept {
-  slots_[slot].watcher = nullptr;
-  ++slots_[slot].generation;
+  handles_[slot] = nullptr;
+  ++generations_[slot];
   free_.push_back(slot);  // capacity reserved in acquire()
   slot_by_fd_[static_cast<std::size_t>(fd)] = kNoSlot;
 }

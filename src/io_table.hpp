@@ -4,17 +4,20 @@
 #include <system_error>
 #include <vector>
 
-namespace eddy {
-class IoWatcher;
-}
+#include <eddy/io_handle.hpp>
 
 namespace eddy::detail {
 
-// Maps the tokens registered with the backend to active IoWatchers.
+// Maps the tokens registered with the backend to active IoHandles
+// (IoWatchers, connections).
 //
 //   token = generation << 32 | slot
 //
-//   slots_:  [ w0 g7 ][ -- g3 ][ w2 g1 ] ...     free_: [ 1 ]
+//   handles_:     [ w0 ][ -- ][ w2 ] ...     free_: [ 1 ]
+//   generations_: [ g7 ][ g3 ][ g1 ] ...
+//
+// Two arrays rather than one of {pointer, generation} pairs: 12 bytes a
+// slot instead of 16 with padding, which counts with 10^5 idle connections.
 //
 // Releasing a slot bumps its generation, so an event the backend reported
 // before the watcher stopped (or before its fd was closed and reused by
@@ -28,43 +31,40 @@ namespace eddy::detail {
 // stop() would then unregister the second).
 class IoTable {
  public:
-  // Takes a slot for `watcher` on `fd` and stores it in `slot`; its token is
-  // token(slot). Fails with EEXIST when another watcher holds `fd`.
-  std::error_code acquire(IoWatcher* watcher, int fd, std::uint32_t& slot) noexcept;
+  // Takes a slot for `handle` on `fd` and stores it in `slot`; its token is
+  // token(slot). Fails with EEXIST when another handle holds `fd`.
+  std::error_code acquire(IoHandle* handle, int fd, std::uint32_t& slot) noexcept;
   void release(std::uint32_t slot, int fd) noexcept;
 
   std::uint64_t token(std::uint32_t slot) const noexcept {
-    return static_cast<std::uint64_t>(slots_[slot].generation) << 32 | slot;
+    return static_cast<std::uint64_t>(generations_[slot]) << 32 | slot;
   }
 
-  // Calls f(watcher, token) for every watcher holding a slot.
+  // Calls f(handle, token) for every handle holding a slot.
   template <typename F>
   void for_each(F&& f) const {
-    for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
-      if (slots_[slot].watcher != nullptr) {
-        f(*slots_[slot].watcher, token(slot));
+    for (std::uint32_t slot = 0; slot < handles_.size(); ++slot) {
+      if (handles_[slot] != nullptr) {
+        f(*handles_[slot], token(slot));
       }
     }
   }
 
-  // The watcher a token was issued for, or nullptr if it has been released.
-  IoWatcher* find(std::uint64_t token) const noexcept {
+  // The handle a token was issued for, or nullptr if it has been released.
+  IoHandle* find(std::uint64_t token) const noexcept {
     const auto slot = static_cast<std::uint32_t>(token);
     const auto generation = static_cast<std::uint32_t>(token >> 32);
-    if (slot >= slots_.size() || slots_[slot].generation != generation) {
+    if (slot >= handles_.size() || generations_[slot] != generation) {
       return nullptr;
     }
-    return slots_[slot].watcher;
+    return handles_[slot];
   }
 
  private:
-  struct Slot {
-    IoWatcher* watcher;
-    std::uint32_t generation;
-  };
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 
-  std::vector<Slot> slots_;
+  std::vector<IoHandle*> handles_;
+  std::vector<std::uint32_t> generations_;
   std::vector<std::uint32_t> free_;
   std::vector<std::uint32_t> slot_by_fd_;  // kNoSlot where no watcher holds the fd
 };

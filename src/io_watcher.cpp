@@ -8,7 +8,8 @@
 
 namespace eddy {
 
-IoWatcher::IoWatcher(Loop& loop, int fd, Callback on_ready) : loop_(loop), fd_(fd), on_ready_(std::move(on_ready)) {}
+IoWatcher::IoWatcher(Loop& loop, int fd, Callback on_ready)
+    : IoHandle(fd, &IoWatcher::dispatch), loop_(loop), on_ready_(std::move(on_ready)) {}
 
 IoWatcher::~IoWatcher() { stop(); }
 
@@ -16,7 +17,7 @@ void IoWatcher::start(unsigned events) {
   std::error_code ec;
   start(events, ec);
   if (ec) {
-    throw std::system_error(ec, "IoWatcher: cannot watch fd " + std::to_string(fd_) + " on " +
+    throw std::system_error(ec, "IoWatcher: cannot watch fd " + std::to_string(fd()) + " on " +
                                     std::string(loop_.backend_name()));
   }
 }
@@ -27,7 +28,7 @@ void IoWatcher::set_fd(int fd) {
   if (is_active()) {
     throw std::logic_error("IoWatcher::set_fd called while the watcher is active");
   }
-  fd_ = fd;
+  reset_fd(fd);
 }
 
 void IoWatcher::stop() noexcept { loop_.core().io_stop(*this); }

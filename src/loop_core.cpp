@@ -46,8 +46,8 @@ void LoopCore::reinit_after_fork() {
   poller_ = make_poller(poller_->name());
   wakeup_watcher_.reset();
   posts_.renew_wakeup();
-  io_table_.for_each([this](IoWatcher& watcher, std::uint64_t token) {
-    if (std::error_code ec = poller_->add(watcher.fd_, watcher.events_, token)) {
+  io_table_.for_each([this](IoHandle& handle, std::uint64_t token) {
+    if (std::error_code ec = poller_->add(handle.fd_, handle.events_, token)) {
       throw std::system_error(ec, std::string(poller_->name()) + " re-registration after fork");
     }
   });
@@ -167,43 +167,34 @@ void LoopCore::run_tasks(std::vector<Task>& batch, std::size_t& cursor) {
 
 void LoopCore::run_timers() {
   while (!timers_.empty() && timers_.top_key() <= now_) {
-    Timer& timer = timers_.top();
+    TimerNode& timer = timers_.top();
     if (timer.due_ > now_) {
       // Postponed by refresh() since it was scheduled: look again later.
       timers_.rekey(timer, timer.due_);
       continue;
     }
-    if (timer.repeat_ > Duration::zero()) {
-      TimePoint next = timer.due_ + timer.repeat_;
-      if (next <= now_) {
-        // Fell behind by more than one period: skip the missed ticks rather
-        // than firing a burst.
-        next = now_ + timer.repeat_;
-      }
-      timer.due_ = next;
-      timers_.schedule(timer, next);
-    } else {
-      timers_.remove(timer);
-      --active_watchers_;
-    }
-    timer.on_expire_();  // may destroy `timer`: not touched below
+    // Out of the heap before its function runs: a repeating Timer schedules
+    // itself again there, and any node may be restarted or destroyed.
+    timers_.remove(timer);
+    --active_watchers_;
+    timer.on_expire_(timer);  // may destroy `timer`: not touched below
   }
 }
 
 void LoopCore::run_ready() {
   for (const ReadyEvent& event : ready_) {
-    IoWatcher* watcher = io_table_.find(event.token);
-    if (watcher == nullptr) {
+    IoHandle* handle = io_table_.find(event.token);
+    if (handle == nullptr) {
       continue;  // stopped, destroyed or re-registered since the wait
     }
-    const unsigned events = event.events & (watcher->events_ | kError | kHangup);
+    const unsigned events = event.events & (handle->events_ | kError | kHangup);
     if (events != kNone) {
-      watcher->on_ready_(events);
+      handle->on_ready_(*handle, events);
     }
   }
 }
 
-std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept {
+std::error_code LoopCore::io_start(IoHandle& watcher, unsigned events) noexcept {
   check_thread("IoWatcher::start");
   events &= kReadable | kWritable | kPeerClosed | kEdgeTriggered;
   if ((events & (kReadable | kWritable | kPeerClosed)) == kNone) {
@@ -217,7 +208,7 @@ std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept
     if (std::error_code ec = poller_->modify(watcher.fd_, events, io_table_.token(watcher.slot_))) {
       return ec;
     }
-    watcher.events_ = events;
+    watcher.events_ = static_cast<std::uint8_t>(events);
     return {};
   }
   std::uint32_t slot = 0;
@@ -229,14 +220,14 @@ std::error_code LoopCore::io_start(IoWatcher& watcher, unsigned events) noexcept
     return ec;
   }
   watcher.slot_ = slot;
-  watcher.events_ = events;
+  watcher.events_ = static_cast<std::uint8_t>(events);
   if (watcher.counted_) {
     ++active_watchers_;
   }
   return {};
 }
 
-void LoopCore::io_stop(IoWatcher& watcher) noexcept {
+void LoopCore::io_stop(IoHandle& watcher) noexcept {
   // Stopping an inactive watcher touches nothing shared, so it is allowed
   // from any thread (a destructor running after the loop's thread is gone).
   if (watcher.events_ == kNone) {
@@ -251,7 +242,7 @@ void LoopCore::io_stop(IoWatcher& watcher) noexcept {
   }
 }
 
-void LoopCore::timer_schedule(Timer& timer, TimePoint due) {
+void LoopCore::timer_schedule(TimerNode& timer, TimePoint due) {
   check_thread("Timer::start");
   if (!timer.is_active()) {
     ++active_watchers_;
@@ -265,7 +256,7 @@ void LoopCore::timer_schedule(Timer& timer, TimePoint due) {
   }
 }
 
-void LoopCore::timer_postpone(Timer& timer, TimePoint due) {
+void LoopCore::timer_postpone(TimerNode& timer, TimePoint due) {
   check_thread("Timer::refresh");
   if (timer.is_active() && due >= timer.due_) {
     timer.due_ = due;  // the heap entry is earlier; run_timers() re-keys it
@@ -274,7 +265,7 @@ void LoopCore::timer_postpone(Timer& timer, TimePoint due) {
   timer_schedule(timer, due);
 }
 
-void LoopCore::timer_cancel(Timer& timer) noexcept {
+void LoopCore::timer_cancel(TimerNode& timer) noexcept {
   if (timer.is_active()) {
     check_thread("Timer::stop");
     timers_.remove(timer);

@@ -48,16 +48,16 @@ class LoopCore {
 
   void check_thread(const char* operation) const noexcept { owner_.check(operation); }
 
-  // IoWatcher
-  std::error_code io_start(IoWatcher& watcher, unsigned events) noexcept;
-  void io_stop(IoWatcher& watcher) noexcept;
+  // IoWatcher and the handles embedded in connections
+  std::error_code io_start(IoHandle& handle, unsigned events) noexcept;
+  void io_stop(IoHandle& handle) noexcept;
   // Marks one of the loop's own watchers: it does not keep run() going.
-  void make_internal(IoWatcher& watcher) noexcept { watcher.counted_ = false; }
+  void make_internal(IoHandle& handle) noexcept { handle.counted_ = false; }
 
-  // Timer
-  void timer_schedule(Timer& timer, TimePoint due);
-  void timer_postpone(Timer& timer, TimePoint due);
-  void timer_cancel(Timer& timer) noexcept;
+  // Timer and the nodes embedded in connections
+  void timer_schedule(TimerNode& timer, TimePoint due);
+  void timer_postpone(TimerNode& timer, TimePoint due);
+  void timer_cancel(TimerNode& timer) noexcept;
 
   // SignalWatcher
   void signal_start(SignalWatcher& watcher);

@@ -1,24 +1,45 @@
+#include "connection_setup.hpp"
+#include "loop_core.hpp"
+#include "sys/socket.hpp"
+
 #include <eddy/loop.hpp>
 #include <eddy/tcp_connection.hpp>
 
-#include "sys/socket.hpp"
-
 #include <cerrno>
+#include <cstddef>
+#include <new>
+#include <utility>
 
 namespace eddy {
+
+using detail::ConnectionBuffers;
+using detail::ConnectionSetup;
+
+// 88 bytes: what each of a server's idle connections costs besides its
+// loop's table entries (docs/benchmarks.md, W5). Anything added here is paid
+// 10^5 times over; see the union and the bit-fields in the header.
+static_assert(sizeof(void*) != 8 || sizeof(TcpConnection) <= 88, "TcpConnection grew: an idle connection costs more");
 
 // Counts the connection's callbacks on the stack. A Ptr destroyed inside
 // one only marks the connection (Deleter); the outermost scope deletes it
 // once the callback has returned, so nothing below ever runs on freed
-// memory. Code after a user callback re-checks state_ before acting.
+// memory. Code after a user callback re-checks state_ before acting. The
+// outermost scope also gives back the buffer pair of a connection that has
+// nothing in flight: a callback may hold a reference to the input buffer
+// until it returns, and not longer.
 class TcpConnection::CallbackScope {
  public:
   explicit CallbackScope(TcpConnection& connection) noexcept : connection_(connection) {
     ++connection_.dispatch_depth_;
   }
   ~CallbackScope() {
-    if (--connection_.dispatch_depth_ == 0 && connection_.destroy_requested_) {
+    if (--connection_.dispatch_depth_ != 0) {
+      return;
+    }
+    if (connection_.destroy_requested_) {
       delete &connection_;
+    } else {
+      connection_.return_idle_buffers();
     }
   }
   CallbackScope(const CallbackScope&) = delete;
@@ -38,60 +59,129 @@ void TcpConnection::Deleter::operator()(TcpConnection* connection) const noexcep
   // state keeps them from being called again.
   connection->destroy_requested_ = true;
   if (connection->state_ != State::kClosed) {
-    if (!connection->output_.empty()) {
-      sys::set_reset_on_close(connection->socket_.get());
+    if (connection->queued_output() != 0) {
+      sys::set_reset_on_close(connection->fd());
     }
     connection->state_ = State::kClosed;
+    new (&connection->close_error_) std::error_code();
   }
-  connection->watcher_.stop();
-  connection->timer_.stop();
-  connection->socket_.reset();
+  Loop& loop = connection->loop();
+  loop.core().io_stop(connection->io());
+  loop.core().timer_cancel(connection->timer());
+  connection->close_socket();
 }
 
 TcpConnection::Ptr TcpConnection::adopt(Loop& loop, UniqueFd socket, const TcpConnectionOptions& options) {
-  sys::set_nonblocking(socket.get());
-  if (options.no_delay) {
-    sys::set_no_delay(socket.get());
-  }
-  return Ptr(new TcpConnection(loop, std::move(socket), options));
+  auto setup = std::make_unique<ConnectionSetup>(loop, options);
+  Ptr connection = adopt_shared(*setup, std::move(socket));
+  connection->owns_setup_ = true;
+  setup.release();
+  return connection;
 }
 
-TcpConnection::TcpConnection(Loop& loop, UniqueFd socket, const TcpConnectionOptions& options)
-    : loop_(loop),
-      socket_(std::move(socket)),
-      options_(options),
-      input_(loop.block_pool()),
-      output_(loop.block_pool()),
-      watcher_(loop, socket_.get(), [this](unsigned events) { on_ready(events); }),
-      timer_(loop, [this] { on_timer(); }) {}
+TcpConnection::Ptr TcpConnection::adopt_shared(ConnectionSetup& setup, UniqueFd socket) {
+  sys::set_nonblocking(socket.get());
+  if (setup.options.no_delay) {
+    sys::set_no_delay(socket.get());
+  }
+  return Ptr(new TcpConnection(&setup, false, std::move(socket)));
+}
+
+TcpConnection::TcpConnection(ConnectionSetup* setup, bool owns_setup, UniqueFd socket)
+    : IoHandle(socket.release(), &TcpConnection::on_ready),
+      TimerNode(&TcpConnection::on_timer),
+      setup_(setup),
+      activity_{},
+      owns_setup_(owns_setup) {}
 
 TcpConnection::~TcpConnection() {
-  watcher_.stop();  // before the socket closes: a watcher never outlives its fd
-  if (socket_ && state_ != State::kClosed && !output_.empty()) {
-    sys::set_reset_on_close(socket_.get());
+  detail::LoopCore& core = loop().core();
+  core.io_stop(io());  // before the socket closes: a registration never outlives its fd
+  core.timer_cancel(timer());
+  if (io().fd() >= 0 && state_ != State::kClosed && queued_output() != 0) {
+    sys::set_reset_on_close(io().fd());
   }
+  close_socket();
+  if (buffers_ != nullptr) {
+    setup_->release_buffers(buffers_);
+  }
+  if (owns_setup_) {
+    delete setup_;
+  }
+}
+
+Loop& TcpConnection::loop() const noexcept { return setup_->loop; }
+
+const TcpConnectionOptions& TcpConnection::options() const noexcept { return setup_->options; }
+
+std::size_t TcpConnection::queued_output() const noexcept {
+  return buffers_ != nullptr ? buffers_->output.size() : 0;
+}
+
+Buffer& TcpConnection::input() { return buffers().input; }
+
+ConnectionBuffers& TcpConnection::buffers() {
+  if (buffers_ == nullptr) {
+    buffers_ = setup_->acquire_buffers();
+  }
+  return *buffers_;
+}
+
+void TcpConnection::return_idle_buffers() noexcept {
+  if (buffers_ != nullptr && (state_ == State::kClosed || (buffers_->input.empty() && buffers_->output.empty()))) {
+    setup_->release_buffers(std::exchange(buffers_, nullptr));
+  }
+}
+
+ConnectionSetup& TcpConnection::own_setup() {
+  if (!owns_setup_) {
+    setup_ = ConnectionSetup::clone_for(*setup_);
+    owns_setup_ = true;
+  }
+  return *setup_;
+}
+
+void TcpConnection::on_data(DataCallback callback) { own_setup().handlers.on_data = std::move(callback); }
+
+void TcpConnection::on_drained(DrainedCallback callback) { own_setup().handlers.on_drained = std::move(callback); }
+
+void TcpConnection::on_close(CloseCallback callback) { own_setup().handlers.on_close = std::move(callback); }
+
+void TcpConnection::set_counters(TrafficCounters* counters) {
+  if (counters != setup_->counters) {
+    own_setup().counters = counters;
+  }
+}
+
+void TcpConnection::count(std::atomic<std::uint64_t> TrafficCounters::*counter, std::uint64_t n) noexcept {
+  if (setup_->counters != nullptr) {
+    TrafficCounters::add(setup_->counters->*counter, n);
+  }
+}
+
+void TcpConnection::close_socket() noexcept {
+  UniqueFd closing(io().fd());
+  io().reset_fd(-1);
 }
 
 void TcpConnection::start() {
-  last_read_ = last_write_ = loop_.now();
+  activity_.last_read = activity_.last_write = loop().now();
   update_interest();
   arm_timeouts();
 }
 
-std::optional<SocketAddress> TcpConnection::peer_address() const noexcept {
-  return SocketAddress::peer_of(socket_.get());
-}
+std::optional<SocketAddress> TcpConnection::peer_address() const noexcept { return SocketAddress::peer_of(fd()); }
 
 bool TcpConnection::write(std::string_view data) {
   if (state_ != State::kOpen || write_shut_) {
     return false;
   }
-  const bool was_empty = output_.empty();
+  const bool was_empty = queued_output() == 0;
   if (was_empty && !data.empty()) {
     // Write-through: nothing is queued, so the kernel may take it all now,
     // straight from the caller's memory, with no copy and no epoll_ctl.
     std::error_code ec;
-    const std::size_t sent = sys::send_some(socket_.get(), data.data(), data.size(), ec);
+    const std::size_t sent = sys::send_some(fd(), data.data(), data.size(), ec);
     if (ec) {
       fail(ec);  // reported through on_close from the loop
       return true;
@@ -99,11 +189,11 @@ bool TcpConnection::write(std::string_view data) {
     count(&TrafficCounters::bytes_out, sent);
     data.remove_prefix(sent);
     if (data.empty()) {
-      last_write_ = loop_.now();
+      activity_.last_write = loop().now();
       return true;
     }
   }
-  output_.append(data);
+  buffers().output.append(data);
   after_queueing(was_empty);
   return true;
 }
@@ -112,14 +202,14 @@ bool TcpConnection::write(Buffer&& data) {
   if (state_ != State::kOpen || write_shut_) {
     return false;
   }
-  const bool was_empty = output_.empty();
-  output_.append(std::move(data));
+  const bool was_empty = queued_output() == 0;
+  buffers().output.append(std::move(data));
   // Write-through as for bytes: nothing was queued, so the kernel may take
   // it all now. Only the rest waits for writability.
   if (was_empty && !write_out()) {
     return true;  // failed: reported through on_close from the loop
   }
-  if (!output_.empty()) {
+  if (queued_output() != 0) {
     after_queueing(was_empty);
   }
   return true;
@@ -127,9 +217,9 @@ bool TcpConnection::write(Buffer&& data) {
 
 void TcpConnection::after_queueing(bool was_empty) {
   if (was_empty) {
-    last_write_ = loop_.now();  // the write timeout counts from when output starts waiting
+    activity_.last_write = loop().now();  // the write timeout counts from when output starts waiting
   }
-  if (output_.size() > options_.high_watermark) {
+  if (queued_output() > options().high_watermark) {
     above_high_ = true;
   }
   update_interest();
@@ -141,8 +231,8 @@ void TcpConnection::shutdown_write() {
     return;
   }
   write_shut_ = true;
-  if (output_.empty()) {
-    sys::shutdown_write(socket_.get());
+  if (queued_output() == 0) {
+    sys::shutdown_write(fd());
   }
 }
 
@@ -151,7 +241,7 @@ void TcpConnection::close() {
     return;
   }
   state_ = State::kClosing;
-  if (output_.empty()) {
+  if (queued_output() == 0) {
     finish(CloseReason::kLocal, {});
     return;
   }
@@ -163,7 +253,7 @@ void TcpConnection::abort() {
   if (state_ == State::kClosed) {
     return;
   }
-  sys::set_reset_on_close(socket_.get());
+  sys::set_reset_on_close(fd());
   finish(CloseReason::kLocal, {});
 }
 
@@ -177,31 +267,37 @@ void TcpConnection::resume_reading() {
   update_interest();
 }
 
-void TcpConnection::on_ready(unsigned events) {
+void TcpConnection::on_ready(detail::IoHandle& handle, unsigned events) {
+  static_cast<TcpConnection&>(handle).handle_ready(events);
+}
+
+void TcpConnection::on_timer(detail::TimerNode& node) { static_cast<TcpConnection&>(node).handle_timer(); }
+
+void TcpConnection::handle_ready(unsigned events) {
   CallbackScope scope(*this);
-  if ((watcher_.events() & kWritable) != 0U && (events & (kWritable | kError | kHangup)) != 0U) {
+  if ((io().events() & kWritable) != 0U && (events & (kWritable | kError | kHangup)) != 0U) {
     flush();
   }
-  if (state_ != State::kClosed && (watcher_.events() & kReadable) != 0U &&
-      (events & (kReadable | kError | kHangup)) != 0U) {
+  if (state_ != State::kClosed && (io().events() & kReadable) != 0U && (events & (kReadable | kError | kHangup)) != 0U) {
     handle_readable();
   }
 }
 
 void TcpConnection::handle_readable() {
-  const IoResult result = input_.read_from(socket_.get(), options_.read_size);
+  Buffer& input = buffers().input;
+  const IoResult result = input.read_from(fd(), options().read_size);
   if (result.bytes > 0) {
-    last_read_ = loop_.now();
+    activity_.last_read = loop().now();
     count(&TrafficCounters::bytes_in, result.bytes);
     count(&TrafficCounters::reads, 1);
-    if (on_data_) {
-      on_data_(*this, input_);  // may write, close, or destroy the Ptr (see CallbackScope)
+    if (DataCallback& on_data = setup_->handler(&Handlers::on_data)) {
+      on_data(*this, input);  // may write, close, or destroy the Ptr (see CallbackScope)
     }
     return;
   }
   if (result.eof) {
     peer_eof_ = true;
-    if (output_.empty()) {
+    if (queued_output() == 0) {
       finish(CloseReason::kEof, {});
     } else {
       update_interest();  // stop reading; flush() finishes with kEof once output is out
@@ -214,8 +310,9 @@ void TcpConnection::handle_readable() {
 }
 
 bool TcpConnection::write_out() {
-  while (!output_.empty()) {
-    const IoResult result = output_.write_to(socket_.get());
+  Buffer& output = buffers_->output;
+  while (!output.empty()) {
+    const IoResult result = output.write_to(fd());
     if (result.error) {
       fail(result.error);
       return false;
@@ -223,18 +320,19 @@ bool TcpConnection::write_out() {
     if (result.bytes == 0) {
       break;  // the socket buffer is full: wait for writable
     }
-    last_write_ = loop_.now();
+    activity_.last_write = loop().now();
     count(&TrafficCounters::bytes_out, result.bytes);
   }
   return true;
 }
 
 void TcpConnection::flush() {
-  const bool was_above_low = output_.size() > options_.low_watermark;
-  if (!write_out()) {
+  const std::size_t low_watermark = options().low_watermark;
+  const bool was_above_low = queued_output() > low_watermark;
+  if (buffers_ != nullptr && !write_out()) {
     return;
   }
-  if (output_.empty()) {
+  if (queued_output() == 0) {
     if (state_ == State::kClosing) {
       finish(CloseReason::kLocal, {});
       return;
@@ -244,15 +342,17 @@ void TcpConnection::flush() {
       return;
     }
     if (write_shut_) {
-      sys::shutdown_write(socket_.get());
+      sys::shutdown_write(fd());
     }
   }
-  if (output_.size() <= options_.low_watermark) {
+  if (queued_output() <= low_watermark) {
     above_high_ = false;
   }
   update_interest();
-  if (was_above_low && output_.size() <= options_.low_watermark && state_ == State::kOpen && on_drained_) {
-    on_drained_(*this);
+  if (was_above_low && queued_output() <= low_watermark && state_ == State::kOpen) {
+    if (DrainedCallback& on_drained = setup_->handler(&Handlers::on_drained)) {
+      on_drained(*this);
+    }
   }
 }
 
@@ -264,41 +364,40 @@ void TcpConnection::update_interest() {
   if (state_ == State::kOpen && reading_wanted_ && !above_high_ && !peer_eof_) {
     wanted |= kReadable;
   }
-  if (!output_.empty()) {
+  if (queued_output() != 0) {
     wanted |= kWritable;
   }
-  if (wanted == watcher_.events()) {
+  if (wanted == io().events()) {
     return;
   }
-  const bool resumes_reading = (wanted & kReadable) != 0U && (watcher_.events() & kReadable) == 0U;
-  std::error_code ec;
-  watcher_.start(wanted, ec);
-  if (ec) {
+  const bool resumes_reading = (wanted & kReadable) != 0U && (io().events() & kReadable) == 0U;
+  if (std::error_code ec = loop().core().io_start(io(), wanted)) {
     finish(CloseReason::kError, ec);
     return;
   }
   if (resumes_reading) {
     // A pause does not count against the read timeout: it restarts now.
-    last_read_ = loop_.now();
+    activity_.last_read = loop().now();
     arm_timeouts();
   }
 }
 
 std::optional<TimePoint> TcpConnection::next_timeout() const noexcept {
+  const TcpConnectionOptions& o = options();
   std::optional<TimePoint> next;
   const auto consider = [&next](TimePoint candidate) {
     if (!next || candidate < *next) {
       next = candidate;
     }
   };
-  if (options_.read_timeout > Duration::zero() && (watcher_.events() & kReadable) != 0U) {
-    consider(last_read_ + options_.read_timeout);
+  if (o.read_timeout > Duration::zero() && (io().events() & kReadable) != 0U) {
+    consider(activity_.last_read + o.read_timeout);
   }
-  if (options_.write_timeout > Duration::zero() && !output_.empty()) {
-    consider(last_write_ + options_.write_timeout);
+  if (o.write_timeout > Duration::zero() && queued_output() != 0) {
+    consider(activity_.last_write + o.write_timeout);
   }
-  if (options_.idle_timeout > Duration::zero()) {
-    consider(std::max(last_read_, last_write_) + options_.idle_timeout);
+  if (o.idle_timeout > Duration::zero()) {
+    consider(std::max(activity_.last_read, activity_.last_write) + o.idle_timeout);
   }
   return next;
 }
@@ -311,19 +410,27 @@ void TcpConnection::arm_timeouts() {
     return;
   }
   const std::optional<TimePoint> next = next_timeout();
-  if (next && (!timer_.is_active() || *next < timer_.due())) {
-    timer_.start(*next - loop_.now());
+  if (next && (!timer().is_active() || *next < timer().due())) {
+    schedule_timer(*next);
   }
 }
 
-void TcpConnection::on_timer() {
+void TcpConnection::schedule_timer(TimePoint deadline) {
+  // `deadline` is on the loop's cached clock, which may be behind when this
+  // runs outside the loop (start() before run()): the wait is measured from
+  // the real clock, as Timer::start() does, so that it never ends early.
+  loop().core().timer_schedule(timer(), Clock::now() + (deadline - loop().now()));
+}
+
+void TcpConnection::handle_timer() {
   CallbackScope scope(*this);
   if (state_ == State::kClosed) {
-    if (on_close_) {
-      on_close_(*this, close_info_);
+    if (CloseCallback& on_close = setup_->handler(&Handlers::on_close)) {
+      const CloseInfo info{close_reason_, close_error_};
+      on_close(*this, info);
     }
-    if (release_hook_ != nullptr && !destroy_requested_) {
-      release_hook_(release_owner_, *this);  // the owner drops its Ptr: freed when this scope ends
+    if (setup_->release_hook != nullptr && !destroy_requested_) {
+      setup_->release_hook(setup_->release_owner, *this);  // the owner drops its Ptr: freed when this scope ends
     }
     return;
   }
@@ -331,11 +438,11 @@ void TcpConnection::on_timer() {
   if (!next) {
     return;
   }
-  if (*next <= loop_.now()) {
+  if (*next <= loop().now()) {
     finish(CloseReason::kTimeout, {});
     return;
   }
-  timer_.start(*next - loop_.now());
+  schedule_timer(*next);
 }
 
 void TcpConnection::fail(std::error_code error) {
@@ -348,14 +455,18 @@ void TcpConnection::finish(CloseReason reason, std::error_code error) {
     return;
   }
   state_ = State::kClosed;
-  close_info_ = {reason, error};
-  watcher_.stop();
-  socket_.reset();
-  // The input stays: an on_data caller may still be reading it.
-  output_.clear();
+  close_reason_ = reason;
+  new (&close_error_) std::error_code(error);  // the timestamps are over
+  loop().core().io_stop(io());
+  close_socket();
+  // The input stays until the callbacks on the stack return: an on_data
+  // caller may still be reading it (CallbackScope gives the pair back).
+  if (buffers_ != nullptr) {
+    buffers_->output.clear();
+  }
   // on_close always runs from the loop, never from inside the write() or
   // close() that ended the connection: the caller's stack stays simple.
-  timer_.start(Duration::zero());
+  loop().core().timer_schedule(timer(), Clock::now());
 }
 
 }  // namespace eddy

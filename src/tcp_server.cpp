@@ -1,3 +1,5 @@
+#include "connection_setup.hpp"
+
 #include <eddy/log.hpp>
 #include <eddy/loop.hpp>
 #include <eddy/tcp_listener.hpp>
@@ -8,7 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 namespace eddy {
 
@@ -19,8 +21,13 @@ class TcpServer::Worker {
   Worker(TcpServer& server, const LoopOptions& loop_options)
       : server_(server),
         loop_(loop_options),
+        setup_(loop_, server.options_.connection, &server.handlers_),
         listener_(loop_, [this](UniqueFd socket, const SocketAddress&) { on_accept(std::move(socket)); }),
-        stop_deadline_(loop_, [this] { abort_all(); }) {}
+        stop_deadline_(loop_, [this] { abort_all(); }) {
+    setup_.counters = &counters_;
+    setup_.release_hook = [](void* owner, TcpConnection& closed) { static_cast<Worker*>(owner)->release(closed); };
+    setup_.release_owner = this;
+  }
 
   std::error_code listen(const SocketAddress& address) {
     return listener_.listen(address, TcpListenerOptions{.reuse_port = true});
@@ -66,20 +73,26 @@ class TcpServer::Worker {
       return;
     }
     TrafficCounters::add(accepted_, 1);
-    TcpConnection::Ptr connection = TcpConnection::adopt(loop_, std::move(socket), server_.options_.connection);
+    TcpConnection::Ptr connection = TcpConnection::adopt_shared(setup_, std::move(socket));
     TcpConnection& c = *connection;
-    c.set_counters(&counters_);
-    c.release_hook_ = [](void* owner, TcpConnection& closed) { static_cast<Worker*>(owner)->release(closed); };
-    c.release_owner_ = this;
-    connections_.emplace(&c, std::move(connection));
+    c.table_index_ = static_cast<std::uint32_t>(connections_.size());
+    connections_.push_back(std::move(connection));
     if (server_.on_connection_) {
       server_.on_connection_(c);
     }
     c.start();
   }
 
+  // Swap-and-pop: the table stays dense, 8 bytes per connection.
   void release(TcpConnection& connection) {
-    connections_.erase(&connection);
+    const std::uint32_t index = connection.table_index_;
+    TcpConnection::Ptr closed = std::move(connections_[index]);  // freed at the end of its on_close scope
+    if (index + 1 != connections_.size()) {
+      connections_[index] = std::move(connections_.back());
+      connections_[index]->table_index_ = index;
+    }
+    connections_.pop_back();
+    closed.reset();
     server_.open_.fetch_sub(1, std::memory_order_relaxed);
     TrafficCounters::add(closed_, 1);
     if (stopping_ && connections_.empty()) {
@@ -93,24 +106,28 @@ class TcpServer::Worker {
     if (connections_.empty()) {
       return;
     }
-    for (auto& [raw, connection] : connections_) {
+    // close() of a connection with nothing queued ends it at once, but its
+    // release (and the table's swap-and-pop) waits for on_close in a later
+    // timer phase, so the table does not change under this walk.
+    for (auto& connection : connections_) {
       connection->close();  // flushes queued output first
     }
     stop_deadline_.start(flush_deadline);
   }
 
   void abort_all() {
-    for (auto& [raw, connection] : connections_) {
+    for (auto& connection : connections_) {
       connection->abort();
     }
   }
 
   TcpServer& server_;
   Loop loop_;
+  detail::ConnectionSetup setup_;  // outlives the connections: they point to it
   TcpListener listener_;
   Timer stop_deadline_;
-  std::unordered_map<TcpConnection*, TcpConnection::Ptr> connections_;
   TrafficCounters counters_;
+  std::vector<TcpConnection::Ptr> connections_;  // connection->table_index_ is its index
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> rejected_{0};
@@ -123,6 +140,27 @@ TcpServer::TcpServer(TcpServerOptions options, ConnectionCallback on_connection)
     : options_(std::move(options)), on_connection_(std::move(on_connection)) {}
 
 TcpServer::~TcpServer() { stop(Duration::zero()); }
+
+void TcpServer::check_not_started(const char* operation) const {
+  if (started_) {
+    throw std::logic_error(std::string("TcpServer::") + operation + " called after start()");
+  }
+}
+
+void TcpServer::on_data(TcpConnection::DataCallback callback) {
+  check_not_started("on_data");
+  handlers_.on_data = std::move(callback);
+}
+
+void TcpServer::on_drained(TcpConnection::DrainedCallback callback) {
+  check_not_started("on_drained");
+  handlers_.on_drained = std::move(callback);
+}
+
+void TcpServer::on_close(TcpConnection::CloseCallback callback) {
+  check_not_started("on_close");
+  handlers_.on_close = std::move(callback);
+}
 
 void TcpServer::start() {
   if (started_) {

@@ -5,7 +5,23 @@
 
 namespace eddy {
 
-Timer::Timer(Loop& loop, Callback on_expire) : loop_(loop), on_expire_(std::move(on_expire)) {}
+Timer::Timer(Loop& loop, Callback on_expire)
+    : TimerNode(&Timer::expire), loop_(loop), on_expire_(std::move(on_expire)) {}
+
+void Timer::expire(TimerNode& node) {
+  auto& timer = static_cast<Timer&>(node);
+  if (timer.repeat_ > Duration::zero()) {
+    TimePoint next = timer.due() + timer.repeat_;
+    const TimePoint now = timer.loop_.now();
+    if (next <= now) {
+      // Fell behind by more than one period: skip the missed ticks rather
+      // than firing a burst.
+      next = now + timer.repeat_;
+    }
+    timer.loop_.core().timer_schedule(timer, next);
+  }
+  timer.on_expire_();  // may destroy the timer: not touched below
+}
 
 Timer::~Timer() { stop(); }
 

@@ -1,6 +1,5 @@
 #include "timer_heap.hpp"
 
-#include <eddy/timer.hpp>
 
 namespace eddy::detail {
 namespace {
@@ -9,7 +8,7 @@ constexpr std::size_t kArity = 4;
 
 void TimerHeap::place(std::size_t index, const Entry& entry) noexcept {
   entries_[index] = entry;
-  entry.timer->heap_index_ = index;
+  entry.timer->heap_index_ = static_cast<std::uint32_t>(index);
 }
 
 void TimerHeap::sift_up(std::size_t index) noexcept {
@@ -57,11 +56,11 @@ void TimerHeap::sift(std::size_t index) noexcept {
   }
 }
 
-void TimerHeap::schedule(Timer& timer, TimePoint key) {
+void TimerHeap::schedule(TimerNode& timer, TimePoint key) {
   const Entry entry{key, next_sequence_++, &timer};
-  if (timer.heap_index_ == Timer::kNotInHeap) {
+  if (timer.heap_index_ == TimerNode::kNotInHeap) {
     entries_.push_back(entry);
-    timer.heap_index_ = entries_.size() - 1;
+    timer.heap_index_ = static_cast<std::uint32_t>(entries_.size() - 1);
     sift_up(timer.heap_index_);
   } else {
     entries_[timer.heap_index_] = entry;
@@ -69,18 +68,18 @@ void TimerHeap::schedule(Timer& timer, TimePoint key) {
   }
 }
 
-void TimerHeap::rekey(Timer& timer, TimePoint key) noexcept {
+void TimerHeap::rekey(TimerNode& timer, TimePoint key) noexcept {
   entries_[timer.heap_index_].key = key;
   sift(timer.heap_index_);
 }
 
-void TimerHeap::remove(Timer& timer) noexcept {
+void TimerHeap::remove(TimerNode& timer) noexcept {
   const std::size_t index = timer.heap_index_;
-  timer.heap_index_ = Timer::kNotInHeap;
+  timer.heap_index_ = TimerNode::kNotInHeap;
   const std::size_t last = entries_.size() - 1;
   if (index != last) {
     entries_[index] = entries_[last];
-    entries_[index].timer->heap_index_ = index;
+    entries_[index].timer->heap_index_ = static_cast<std::uint32_t>(index);
     entries_.pop_back();
     sift(index);
   } else {

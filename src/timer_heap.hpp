@@ -6,9 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace eddy {
-class Timer;
-}
+#include <eddy/timer_node.hpp>
 
 namespace eddy::detail {
 
@@ -19,9 +17,9 @@ namespace eddy::detail {
 //   [5..8] [9..12] ...              parent of i:   (i-1)/4
 //
 // Each entry carries its key, so sifting compares entries in one array
-// without chasing pointers; each Timer stores its own index (heap_index_),
+// without chasing pointers; each TimerNode stores its own index (heap_index_),
 // so removing or re-keying any timer is O(log n). The key is when the timer
-// must be looked at; the timer's due_ may be later (Timer::refresh() moves
+// must be looked at; the node's due_ may be later (Timer::refresh() moves
 // due_ without touching the heap, and the loop re-keys the entry when the
 // key is reached). The sequence number orders equal keys by start order.
 class TimerHeap {
@@ -29,20 +27,20 @@ class TimerHeap {
   bool empty() const noexcept { return entries_.empty(); }
   std::size_t size() const noexcept { return entries_.size(); }
   TimePoint top_key() const noexcept { return entries_.front().key; }
-  Timer& top() const noexcept { return *entries_.front().timer; }
+  TimerNode& top() const noexcept { return *entries_.front().timer; }
 
   // Inserts `timer` with `key`, or re-keys it if it is already in the heap.
   // Either way it gets a new sequence number (it was started again).
-  void schedule(Timer& timer, TimePoint key);
+  void schedule(TimerNode& timer, TimePoint key);
   // Changes the key of a timer that is in the heap, keeping its sequence.
-  void rekey(Timer& timer, TimePoint key) noexcept;
-  void remove(Timer& timer) noexcept;
+  void rekey(TimerNode& timer, TimePoint key) noexcept;
+  void remove(TimerNode& timer) noexcept;
 
  private:
   struct Entry {
     TimePoint key;
     std::uint64_t sequence;
-    Timer* timer;
+    TimerNode* timer;
   };
   static bool before(const Entry& a, const Entry& b) noexcept {
     return a.key < b.key || (a.key == b.key && a.sequence < b.sequence);

@@ -35,39 +35,46 @@ eddy::TcpServerOptions server_options(const EchoOptions& options, const eddy::Lo
   return server;
 }
 
-// Makes one new connection echo. Runs on the connection's thread.
-void echo_on(eddy::TcpConnection& connection) {
-  const int fd = connection.fd();  // for log lines: the socket is gone by on_close
+// Echoes what arrived. One function for every connection of every thread
+// (TcpServer::on_data), so that an idle connection carries no callback.
+void echo_data(eddy::TcpConnection& connection, eddy::Buffer& input) {
+  // The tutorial printed every read; here it is a debug line with the size
+  // only: the bytes are the client's business, and binary data would garble
+  // the terminal.
   if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
-    const auto peer = connection.peer_address();
-    eddy::log(eddy::LogLevel::kDebug, "fd " + std::to_string(fd) + ": connection from " +
-                                          (peer ? peer->to_string() : std::string("an unknown peer")));
+    eddy::log(eddy::LogLevel::kDebug,
+              "fd " + std::to_string(connection.fd()) + ": read " + std::to_string(input.size()) + " bytes");
   }
-  connection.on_data([fd](eddy::TcpConnection& c, eddy::Buffer& input) {
-    // The tutorial printed every read; here it is a debug line with the
-    // size only: the bytes are the client's business, and binary data
-    // would garble the terminal.
-    if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
-      eddy::log(eddy::LogLevel::kDebug,
-                "fd " + std::to_string(fd) + ": read " + std::to_string(input.size()) + " bytes");
-    }
-    c.write(std::move(input));  // moves the blocks: no byte is copied
-  });
+  connection.write(std::move(input));  // moves the blocks: no byte is copied
+}
+
+// With --log-level debug only: a line when a connection opens and one when
+// it closes. The close line needs the fd, which is gone by on_close, so each
+// connection gets an on_close of its own that captured it (and with it its
+// own copy of the options: a cost paid only while debugging).
+void log_connection(eddy::TcpConnection& connection) {
+  const int fd = connection.fd();
+  const auto peer = connection.peer_address();
+  eddy::log(eddy::LogLevel::kDebug, "fd " + std::to_string(fd) + ": connection from " +
+                                        (peer ? peer->to_string() : std::string("an unknown peer")));
   connection.on_close([fd](eddy::TcpConnection&, const eddy::CloseInfo& info) {
-    if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
-      std::string line = "fd " + std::to_string(fd) + ": closed (" + std::string(eddy::to_string(info.reason));
-      if (info.error) {
-        line += ": " + info.error.message();
-      }
-      eddy::log(eddy::LogLevel::kDebug, line + ")");
+    std::string line = "fd " + std::to_string(fd) + ": closed (" + std::string(eddy::to_string(info.reason));
+    if (info.error) {
+      line += ": " + info.error.message();
     }
+    eddy::log(eddy::LogLevel::kDebug, line + ")");
   });
 }
 
 }  // namespace
 
 int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
-  eddy::TcpServer server(server_options(options, loop), [](eddy::TcpConnection& connection) { echo_on(connection); });
+  eddy::TcpServer::ConnectionCallback on_connection;
+  if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
+    on_connection = &log_connection;
+  }
+  eddy::TcpServer server(server_options(options, loop), std::move(on_connection));
+  server.on_data(&echo_data);
   StatsReporter stats(loop, options.stats_interval, [&server] {
     const eddy::TcpServerStats s = server.stats();
     return StatsSample{{"open", s.open, true},     {"accepted", s.accepted}, {"closed", s.closed},

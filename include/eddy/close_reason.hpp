@@ -1,12 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <system_error>
 
 namespace eddy {
 
 // Why a connection closed.
-enum class CloseReason {
+enum class CloseReason : std::uint8_t {
   kEof,      // the peer closed its side, and everything queued was flushed
   kReset,    // the peer reset the connection (ECONNRESET, EPIPE)
   kTimeout,  // a read, write or idle timeout expired

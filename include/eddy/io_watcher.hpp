@@ -2,17 +2,13 @@
 
 #include <eddy/function.hpp>
 #include <eddy/io_events.hpp>
+#include <eddy/io_handle.hpp>
 
-#include <cstdint>
 #include <system_error>
 
 namespace eddy {
 
 class Loop;
-
-namespace detail {
-class LoopCore;
-}
 
 // Calls a function when a file descriptor becomes readable and/or writable.
 //
@@ -32,7 +28,7 @@ class LoopCore;
 //
 // Loop thread only. Not copyable or movable: the loop refers to it by address
 // while it is active.
-class IoWatcher {
+class IoWatcher : public detail::IoHandle {
  public:
   using Callback = Function<void(unsigned events)>;
 
@@ -63,19 +59,17 @@ class IoWatcher {
   // Replaces the callback. Not from inside this watcher's own callback.
   void set_callback(Callback on_ready) noexcept { on_ready_ = std::move(on_ready); }
 
-  bool is_active() const noexcept { return events_ != kNone; }
-  unsigned events() const noexcept { return events_; }
-  int fd() const noexcept { return fd_; }
+  // is_active(), events() and fd() come from IoHandle.
   Loop& loop() const noexcept { return loop_; }
 
  private:
-  friend class detail::LoopCore;
+  using IoHandle::reset_fd;  // set_fd() is the checked form
+
+  static void dispatch(IoHandle& handle, unsigned events) {
+    static_cast<IoWatcher&>(handle).on_ready_(events);
+  }
 
   Loop& loop_;
-  int fd_;
-  unsigned events_ = kNone;      // current interest; kNone when inactive
-  std::uint32_t slot_ = 0;       // index in the loop's watcher table while active
-  bool counted_ = true;          // counts towards Loop::active_count() (false for the loop's own)
   Callback on_ready_;
 };
 

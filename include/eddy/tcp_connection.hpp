@@ -4,9 +4,9 @@
 #include <eddy/clock.hpp>
 #include <eddy/close_reason.hpp>
 #include <eddy/function.hpp>
-#include <eddy/io_watcher.hpp>
+#include <eddy/io_handle.hpp>
 #include <eddy/socket_address.hpp>
-#include <eddy/timer.hpp>
+#include <eddy/timer_node.hpp>
 #include <eddy/unique_fd.hpp>
 
 #include <atomic>
@@ -15,11 +15,17 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <system_error>
 
 namespace eddy {
 
 class Loop;
 class TcpServer;
+
+namespace detail {
+class ConnectionSetup;
+struct ConnectionBuffers;
+}  // namespace detail
 
 struct TcpConnectionOptions {
   // Output bytes queued (accepted by write() but not yet by the kernel)
@@ -53,11 +59,11 @@ struct TrafficCounters {
   }
 };
 
-// A TCP connection: owns its socket, an input and an output Buffer, its
-// watcher and its timer.
+// A TCP connection: owns its socket, its input and output Buffers, and its
+// registration with the loop.
 //
-//   peer --> socket --read_from--> input_  --on_data(conn, input)--> user
-//   user --write()--> [write-through to the kernel] --rest--> output_ --write_to--> socket
+//   peer --> socket --read_from--> input  --on_data(conn, input)--> user
+//   user --write()--> [write-through to the kernel] --rest--> output --write_to--> socket
 //
 // write() never blocks: when nothing is queued it sends straight away, and
 // only what the kernel does not take is queued. Write interest is
@@ -75,6 +81,12 @@ struct TrafficCounters {
 //                          runs from the loop, never from inside write() or
 //                          close().
 //
+// Memory. An idle connection is small (88 bytes; docs/tcp.md): its options
+// and callbacks are shared with the other connections of its TcpServer, and
+// it holds no Buffer while no byte is in flight. Its two Buffers come from
+// a free list of its owner's when bytes arrive or wait to be sent, and go
+// back once both are empty and its callbacks have returned.
+//
 // Lifetime. Connections are held by TcpConnection::Ptr. Destroying the Ptr
 // of an open connection closes it at once, without on_close: queued output
 // is dropped and the peer gets a reset if there was any. Use close() first
@@ -83,7 +95,12 @@ struct TrafficCounters {
 // abort() may be called from any of its callbacks.
 //
 // Loop thread only.
-class TcpConnection {
+//
+// The loop's registration (IoHandle) and timer (TimerNode) are private
+// bases rather than IoWatcher and Timer members: the loop calls a plain
+// function pointer with the base, which is the connection itself, and no
+// Function is stored per connection.
+class TcpConnection : private detail::IoHandle, private detail::TimerNode {
  public:
   struct Deleter {
     void operator()(TcpConnection* connection) const noexcept;
@@ -93,6 +110,14 @@ class TcpConnection {
   using DrainedCallback = Function<void(TcpConnection&)>;
   using CloseCallback = Function<void(TcpConnection&, const CloseInfo&)>;
 
+  // A connection's three callbacks. A TcpServer keeps one set for all of
+  // its connections (TcpServer::on_data() and the others).
+  struct Handlers {
+    DataCallback on_data;
+    DrainedCallback on_drained;
+    CloseCallback on_close;
+  };
+
   // Takes a connected socket (made non-blocking here if it is not). Call
   // start() after setting the callbacks.
   static Ptr adopt(Loop& loop, UniqueFd socket, const TcpConnectionOptions& options = {});
@@ -100,9 +125,14 @@ class TcpConnection {
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
 
-  void on_data(DataCallback callback) noexcept { on_data_ = std::move(callback); }
-  void on_drained(DrainedCallback callback) noexcept { on_drained_ = std::move(callback); }
-  void on_close(CloseCallback callback) noexcept { on_close_ = std::move(callback); }
+  // Set this connection's own callbacks. On a connection of a TcpServer the
+  // first such call gives it its own copy of the options (a few hundred
+  // bytes); the callbacks it does not set stay the server's, and an empty
+  // callback falls back to the server's too. For many connections, set the
+  // callbacks on the server instead. Throws std::bad_alloc.
+  void on_data(DataCallback callback);
+  void on_drained(DrainedCallback callback);
+  void on_close(CloseCallback callback);
 
   // Starts reading and arms the timeouts. If the backend refuses the socket
   // the connection closes with kError (reported through on_close).
@@ -124,8 +154,10 @@ class TcpConnection {
   // Immediate close: drops queued output and sends RST. on_close reports kLocal.
   void abort();
 
-  // Adds this connection's traffic to `counters` from now on (nullptr: stop).
-  void set_counters(TrafficCounters* counters) noexcept { counters_ = counters; }
+  // Adds this connection's traffic to `counters` from now on (nullptr:
+  // stop). On a connection of a TcpServer it gives the connection its own
+  // copy of the options, as the callback setters do.
+  void set_counters(TrafficCounters* counters);
 
   // Reading also pauses by itself above the high watermark; these are for
   // the application's own flow control.
@@ -133,26 +165,38 @@ class TcpConnection {
   void resume_reading();
 
   bool is_open() const noexcept { return state_ == State::kOpen; }
-  std::size_t queued_output() const noexcept { return output_.size(); }
-  Buffer& input() noexcept { return input_; }
-  int fd() const noexcept { return socket_.get(); }
+  std::size_t queued_output() const noexcept;
+  // Bytes read and not consumed yet. The reference is valid until the
+  // connection's next event (an idle connection gives its buffers back).
+  Buffer& input();
+  int fd() const noexcept { return io().fd(); }  // -1 once closed
   std::optional<SocketAddress> peer_address() const noexcept;
-  Loop& loop() const noexcept { return loop_; }
-  const TcpConnectionOptions& options() const noexcept { return options_; }
+  Loop& loop() const noexcept;
+  const TcpConnectionOptions& options() const noexcept;
 
  private:
-  friend class TcpServer;  // its workers own connections through the release hook
-  enum class State : unsigned char { kOpen, kClosing, kClosed };
-  // Called after on_close by the table that owns the connection (TcpServer):
-  // a plain pointer pair, so that ownership costs no allocation.
-  using ReleaseHook = void (*)(void* owner, TcpConnection& connection);
+  friend class TcpServer;  // its workers own connections through the setup's release hook
+  enum class State : std::uint8_t { kOpen, kClosing, kClosed };
   class CallbackScope;
 
-  TcpConnection(Loop& loop, UniqueFd socket, const TcpConnectionOptions& options);
+  // Timestamps while the connection is open; the close error once it is
+  // closed (the timeouts are over by then). One union: an idle connection's
+  // size is what a server with 10^5 of them pays.
+  struct Activity {
+    TimePoint last_read;
+    TimePoint last_write;
+  };
+
+  TcpConnection(detail::ConnectionSetup* setup, bool owns_setup, UniqueFd socket);
   ~TcpConnection();
 
-  void on_ready(unsigned events);
-  void on_timer();
+  // adopt() for a connection whose setup its owner keeps (TcpServer).
+  static Ptr adopt_shared(detail::ConnectionSetup& setup, UniqueFd socket);
+
+  static void on_ready(detail::IoHandle& handle, unsigned events);
+  static void on_timer(detail::TimerNode& node);
+  void handle_ready(unsigned events);
+  void handle_timer();
   void handle_readable();
   // Writes queued output until the kernel stops taking it; false after a
   // failure (the connection is then closed).
@@ -163,38 +207,40 @@ class TcpConnection {
   void after_queueing(bool was_empty);
   void update_interest();
   void arm_timeouts();
+  void schedule_timer(TimePoint deadline);
   std::optional<TimePoint> next_timeout() const noexcept;
   void finish(CloseReason reason, std::error_code error);
   void fail(std::error_code error);
-  void count(std::atomic<std::uint64_t> TrafficCounters::*counter, std::uint64_t n) noexcept {
-    if (counters_ != nullptr) {
-      TrafficCounters::add(counters_->*counter, n);
-    }
-  }
+  void close_socket() noexcept;
+  detail::ConnectionBuffers& buffers();
+  // Gives the buffer pair back when no byte is in flight; from the
+  // outermost callback scope only.
+  void return_idle_buffers() noexcept;
+  detail::ConnectionSetup& own_setup();
+  void count(std::atomic<std::uint64_t> TrafficCounters::*counter, std::uint64_t n) noexcept;
 
-  Loop& loop_;
-  UniqueFd socket_;
-  TcpConnectionOptions options_;
-  Buffer input_;
-  Buffer output_;
-  IoWatcher watcher_;
-  Timer timer_;  // timeouts while open; once closed, the zero-delay on_close notification
-  DataCallback on_data_;
-  DrainedCallback on_drained_;
-  CloseCallback on_close_;
-  TrafficCounters* counters_ = nullptr;
-  ReleaseHook release_hook_ = nullptr;
-  void* release_owner_ = nullptr;
-  TimePoint last_read_{};
-  TimePoint last_write_{};
-  CloseInfo close_info_{CloseReason::kLocal, {}};
+  // The socket's registration: its fd is the connection's socket.
+  detail::IoHandle& io() noexcept { return *this; }
+  const detail::IoHandle& io() const noexcept { return *this; }
+  // Timeouts while open; once closed, the zero-delay on_close notification.
+  detail::TimerNode& timer() noexcept { return *this; }
+
+  detail::ConnectionSetup* setup_;
+  detail::ConnectionBuffers* buffers_ = nullptr;  // nullptr while no byte is in flight
+  union {
+    Activity activity_;             // while not kClosed
+    std::error_code close_error_;   // once kClosed
+  };
+  std::uint32_t table_index_ = 0;   // the owner's table slot (TcpServer)
   State state_ = State::kOpen;
-  unsigned char dispatch_depth_ = 0;  // > 0 while a callback of ours is on the stack
-  bool destroy_requested_ = false;    // the Ptr was destroyed during a callback
-  bool reading_wanted_ = true;        // false after pause_reading()
-  bool peer_eof_ = false;
-  bool write_shut_ = false;           // shutdown_write() was called; FIN once output is flushed
-  bool above_high_ = false;           // reading paused by the watermark
+  CloseReason close_reason_ = CloseReason::kLocal;
+  std::uint8_t dispatch_depth_ = 0;  // > 0 while a callback of ours is on the stack
+  bool owns_setup_ : 1;              // setup_ is this connection's own (adopt, or a setter)
+  bool destroy_requested_ : 1 = false;  // the Ptr was destroyed during a callback
+  bool reading_wanted_ : 1 = true;      // false after pause_reading()
+  bool peer_eof_ : 1 = false;
+  bool write_shut_ : 1 = false;         // shutdown_write() was called; FIN once output is flushed
+  bool above_high_ : 1 = false;         // reading paused by the watermark
 };
 
 }  // namespace eddy

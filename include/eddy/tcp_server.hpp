@@ -40,12 +40,16 @@ struct TcpServerStats {
 // and no connection ever changes thread. Every connection belongs to the
 // table of the thread that accepted it.
 //
-// `on_connection` runs on the connection's thread for each new connection,
-// before it starts reading; it sets the connection's callbacks. It is
-// called concurrently from several threads, so it must not touch shared
-// state without synchronisation. The server owns the connection: it
-// destroys it after on_close, which the server wraps (the user's on_close,
-// if set, runs first).
+// Callbacks. on_data(), on_drained() and on_close() set the callbacks every
+// connection starts with: one set for the whole server, so that they cost a
+// connection nothing (an idle connection is about 100 bytes). They run on
+// every thread of the server at once: they must not touch shared state
+// without synchronisation (a lambda that changes its captures is such
+// state). `on_connection`, when given, runs on the connection's thread for
+// each new connection before it starts reading; it may set callbacks of
+// that connection's own, which take precedence (and give the connection
+// its own copy of the options: TcpConnection::on_data()). The server owns
+// the connection: it destroys it after its on_close has run.
 //
 // Above max_connections new connections are accepted and closed at once:
 // under overload the server sheds new connections, not existing ones.
@@ -53,8 +57,14 @@ class TcpServer {
  public:
   using ConnectionCallback = std::function<void(TcpConnection&)>;
 
-  TcpServer(TcpServerOptions options, ConnectionCallback on_connection);
+  explicit TcpServer(TcpServerOptions options, ConnectionCallback on_connection = {});
   ~TcpServer();  // stop(Duration::zero()) if still running
+
+  // The callbacks of every connection (see above). Before start() only:
+  // they throw std::logic_error afterwards.
+  void on_data(TcpConnection::DataCallback callback);
+  void on_drained(TcpConnection::DrainedCallback callback);
+  void on_close(TcpConnection::CloseCallback callback);
 
   TcpServer(const TcpServer&) = delete;
   TcpServer(TcpServer&&) = delete;
@@ -80,8 +90,11 @@ class TcpServer {
  private:
   class Worker;
 
+  void check_not_started(const char* operation) const;
+
   TcpServerOptions options_;
   ConnectionCallback on_connection_;
+  TcpConnection::Handlers handlers_;  // shared by every worker's connections
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<std::size_t> open_{0};  // over all workers, for max_connections
   SocketAddress local_;

@@ -2,18 +2,12 @@
 
 #include <eddy/clock.hpp>
 #include <eddy/function.hpp>
+#include <eddy/timer_node.hpp>
 
-#include <cstddef>
-#include <cstdint>
 
 namespace eddy {
 
 class Loop;
-
-namespace detail {
-class LoopCore;
-class TimerHeap;
-}  // namespace detail
 
 // Calls a function once after a timeout, or repeatedly.
 //
@@ -30,7 +24,7 @@ class TimerHeap;
 //
 // The callback may stop, restart or destroy the timer (and any other).
 // Loop thread only. Not copyable or movable.
-class Timer {
+class Timer : public detail::TimerNode {
  public:
   using Callback = Function<void()>;
 
@@ -58,24 +52,20 @@ class Timer {
   // Disarms. Safe when inactive and inside any callback.
   void stop() noexcept;
 
-  bool is_active() const noexcept { return heap_index_ != kNotInHeap; }
+  // is_active() and due() (when the callback is due) come from TimerNode.
   Duration timeout() const noexcept { return timeout_; }
   Duration repeat() const noexcept { return repeat_; }
-  // When the callback is due (meaningful while active).
-  TimePoint due() const noexcept { return due_; }
   Loop& loop() const noexcept { return loop_; }
 
  private:
-  friend class detail::LoopCore;
-  friend class detail::TimerHeap;
-  static constexpr std::size_t kNotInHeap = static_cast<std::size_t>(-1);
+  // Re-arms a repeating timer before its callback runs, so that the
+  // callback may stop or restart it.
+  static void expire(TimerNode& node);
 
   Loop& loop_;
   Callback on_expire_;
   Duration timeout_{};
   Duration repeat_{};
-  TimePoint due_{};                    // when the callback must run; >= the heap key
-  std::size_t heap_index_ = kNotInHeap;
 };
 
 }  // namespace eddy
