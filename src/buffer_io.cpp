@@ -20,7 +20,7 @@ using detail::Block;
 
 namespace {
 constexpr std::size_t kBlockSize = BlockPool::kBlockSize;
-// Fresh blocks offered to one readv: 4 x 16 KiB = kDefaultReadSize.
+// Fresh blocks one readv is offered at most: 4 x 16 KiB = kDefaultReadSize.
 constexpr std::size_t kMaxReadBlocks = Buffer::kDefaultReadSize / kBlockSize;
 // Blocks gathered into one sendmsg/writev: 1 MiB of full blocks is more
 // than a socket's send buffer takes at once, and far below IOV_MAX (1024).
@@ -43,7 +43,7 @@ IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
     offered = into_tail;
   }
   try {
-    while (offered < max_bytes && fresh_count < kMaxReadBlocks) {
+    while (offered < max_bytes && fresh_count < read_blocks_) {
       Block* block = new_block(kBlockSize);
       fresh[fresh_count++] = block;
       const std::size_t k = std::min(block->capacity, max_bytes - offered);
@@ -77,7 +77,18 @@ IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
     free_block(fresh[i - 1]);
   }
   size_ += result.bytes;
+  if (result.bytes > 0) {
+    adapt_read_size(offered, result.bytes);
+  }
   return result;
+}
+
+void Buffer::adapt_read_size(std::size_t offered, std::size_t got) noexcept {
+  if (got == offered) {
+    read_blocks_ = static_cast<std::uint8_t>(std::min<std::size_t>(kMaxReadBlocks, 2U * read_blocks_));
+  } else if (offered - got >= kBlockSize && read_blocks_ > 1) {
+    --read_blocks_;
+  }
 }
 
 IoResult Buffer::write_to(int fd, std::size_t max_bytes) noexcept {

@@ -35,8 +35,13 @@ ConnectionBuffers* ConnectionSetup::acquire_buffers() {
 }
 
 void ConnectionSetup::release_buffers(ConnectionBuffers* buffers) noexcept {
-  buffers->input.clear();
-  buffers->output.clear();
+  // Usually empty already: a connection gives its pair back once both are.
+  if (!buffers->input.empty()) {
+    buffers->input.clear();
+  }
+  if (!buffers->output.empty()) {
+    buffers->output.clear();
+  }
   ConnectionSetup& root = *root_;
   if (root.cached_ == kMaxCachedBuffers) {
     delete buffers;

@@ -202,16 +202,31 @@ bool TcpConnection::write(Buffer&& data) {
   if (state_ != State::kOpen || write_shut_) {
     return false;
   }
+  if (data.empty()) {
+    return true;
+  }
   const bool was_empty = queued_output() == 0;
+  if (was_empty) {
+    // Write-through as for bytes, straight from the caller's blocks: an
+    // echo sends its input buffer without linking it into the output.
+    while (!data.empty()) {
+      const IoResult result = data.write_to(fd());
+      if (result.error) {
+        fail(result.error);  // reported through on_close from the loop
+        return true;
+      }
+      if (result.bytes == 0) {
+        break;  // the socket buffer is full: queue the rest
+      }
+      count(&TrafficCounters::bytes_out, result.bytes);
+    }
+    if (data.empty()) {
+      activity_.last_write = loop().now();
+      return true;
+    }
+  }
   buffers().output.append(std::move(data));
-  // Write-through as for bytes: nothing was queued, so the kernel may take
-  // it all now. Only the rest waits for writability.
-  if (was_empty && !write_out()) {
-    return true;  // failed: reported through on_close from the loop
-  }
-  if (queued_output() != 0) {
-    after_queueing(was_empty);
-  }
+  after_queueing(was_empty);
   return true;
 }
 

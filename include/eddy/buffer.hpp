@@ -181,10 +181,13 @@ class Buffer {
 
   // --- Kernel I/O (non-blocking fds) -------------------------------------
 
-  // One readv(2) into the tail's free space plus up to four fresh 16 KiB
-  // blocks, offering min(max_bytes, tail free + 64 KiB) bytes. Blocks that
-  // got no data go straight back to the pool, so a 10-byte read costs one
-  // block, not 64 KiB: reads are large, idle buffers small. Returns the
+  // One readv(2) into the tail's free space plus fresh 16 KiB blocks,
+  // offering at most max_bytes. How many fresh blocks adapts to the stream:
+  // one to start with, twice as many (up to four: 64 KiB) after a read that
+  // filled all it was offered, one fewer after a read that left a whole
+  // block empty. A stream of small messages takes one block per read, a
+  // bulk stream gets 64 KiB reads. Blocks that got no data go straight back
+  // to the pool: reads are large, idle buffers small. Returns the
   // bytes read; eof when the peer closed; an error; or would_block()
   // (EAGAIN). max_bytes == 0 reads nothing and returns would_block().
   // Throws std::bad_alloc when a block cannot be allocated.
@@ -215,11 +218,14 @@ class Buffer {
   // nullptr.
   detail::Block* unlink_empty_tail() noexcept;
   void drop_empty_tail() noexcept;
+  // read_from's adaptation of read_blocks_ to what the last read got.
+  void adapt_read_size(std::size_t offered, std::size_t got) noexcept;
 
   detail::Block* head_ = nullptr;
   detail::Block* tail_ = nullptr;
   std::size_t size_ = 0;
-  std::size_t blocks_ = 0;
+  std::uint32_t blocks_ = 0;
+  std::uint8_t read_blocks_ = 1;  // fresh blocks the next read_from offers (1 to 4)
   BlockPool* pool_ = nullptr;
 };
 

@@ -144,7 +144,7 @@ TEST(BufferIo, ReadFromAnEmptyPipeWouldBlockAndKeepsNoBlock) {
   EXPECT_FALSE(result.eof);
   EXPECT_EQ(buffer.block_count(), 0U);
   EXPECT_EQ(pool.allocated_blocks(), 0);
-  EXPECT_EQ(pool.cached_blocks(), 4U);
+  EXPECT_EQ(pool.cached_blocks(), 1U);  // the one block it offered, given back
 }
 
 TEST(BufferIo, ReadFromAnIdleSocketKeepsOnlyTheBlockThatGotData) {
@@ -156,7 +156,7 @@ TEST(BufferIo, ReadFromAnIdleSocketKeepsOnlyTheBlockThatGotData) {
   EXPECT_EQ(result.bytes, 10U);
   EXPECT_EQ(buffer.block_count(), 1U);
   EXPECT_EQ(pool.allocated_blocks(), 1);
-  EXPECT_EQ(pool.cached_blocks(), 3U);
+  EXPECT_EQ(pool.cached_blocks(), 0U);  // a first read offers one block: no pool traffic beyond it
   EXPECT_EQ(contents(buffer), "0123456789");
 }
 
@@ -171,28 +171,67 @@ TEST(BufferIo, ReadFromFillsTheTailsFreeSpaceFirst) {
   EXPECT_EQ(buffer.front(), "head:more");
 }
 
-TEST(BufferIo, ReadFromTakesSixtyFourKibibytesInOneCall) {
+TEST(BufferIo, ReadFromGrowsToSixtyFourKibibytesWhileReadsFillTheirOffer) {
   BlockPool pool;
   Pipe pipe;
   ASSERT_GE(::fcntl(pipe.write_fd(), F_SETPIPE_SZ, 1024 * 1024), 1024 * 1024);
-  const std::string data = random_bytes(200 * 1024, 8);
+  const std::string data = random_bytes(400 * 1024, 8);
   write_all(pipe.write_fd(), data);
 
+  // One block, then twice as many after each read that filled its offer,
+  // up to four: 16, 32, 64, 64 KiB.
   Buffer empty(pool);
+  EXPECT_EQ(empty.read_from(pipe.read_fd()).bytes, kBlock);
+  EXPECT_EQ(empty.read_from(pipe.read_fd()).bytes, 2 * kBlock);
   EXPECT_EQ(empty.read_from(pipe.read_fd()).bytes, Buffer::kDefaultReadSize);
-  EXPECT_EQ(empty.block_count(), 4U);
+  EXPECT_EQ(empty.read_from(pipe.read_fd()).bytes, Buffer::kDefaultReadSize);
+  EXPECT_EQ(empty.block_count(), 11U);
 
   Buffer partly_full(pool);
   partly_full.append(std::string(kBlock - 100, 'x'));
   // max_bytes caps a read: 100 bytes into the tail, 900 into a new block.
   EXPECT_EQ(partly_full.read_from(pipe.read_fd(), 1000).bytes, 1000U);
   EXPECT_EQ(partly_full.block_count(), 2U);
-  // Without a cap below it, a call offers the tail's free space and 64 KiB.
-  EXPECT_EQ(partly_full.read_from(pipe.read_fd(), SIZE_MAX).bytes, (kBlock - 900) + Buffer::kDefaultReadSize);
-  EXPECT_EQ(partly_full.block_count(), 6U);
+  // Then the tail's free space and the fresh blocks: one, two, four.
+  EXPECT_EQ(partly_full.read_from(pipe.read_fd(), SIZE_MAX).bytes, (kBlock - 900) + 2 * kBlock);
+  EXPECT_EQ(partly_full.read_from(pipe.read_fd(), SIZE_MAX).bytes, Buffer::kDefaultReadSize);
+  EXPECT_EQ(partly_full.block_count(), 8U);
 
   const std::string received = contents(empty) + contents(partly_full).substr(kBlock - 100);
   EXPECT_TRUE(received == data.substr(0, received.size()));
+}
+
+TEST(BufferIo, ReadFromOffersOneBlockLessAfterEachReadThatLeavesABlockEmpty) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  Pipe pipe;
+  ASSERT_GE(::fcntl(pipe.write_fd(), F_SETPIPE_SZ, 1024 * 1024), 1024 * 1024);
+  // What one read takes when more is waiting than it offers: its offer.
+  const auto offer = [&] {
+    write_all(pipe.write_fd(), std::string(5 * kBlock, 'b'));
+    const std::size_t got = buffer.read_from(pipe.read_fd()).bytes;
+    buffer.clear();
+    Buffer sink;  // empties the pipe without touching `buffer`'s adaptation
+    while (sink.read_from(pipe.read_fd()).bytes > 0) {
+      sink.clear();
+    }
+    return got;
+  };
+  const auto small_read = [&] {
+    write_all(pipe.write_fd(), "ping");
+    EXPECT_EQ(buffer.read_from(pipe.read_fd()).bytes, 4U);
+    buffer.clear();
+  };
+  EXPECT_EQ(offer(), kBlock);
+  EXPECT_EQ(offer(), 2 * kBlock);
+  EXPECT_EQ(offer(), 4 * kBlock);
+  small_read();  // offered 4 blocks, used 1: the next offer is 3
+  EXPECT_EQ(offer(), 3 * kBlock);
+  small_read();  // offered 4 again (3 filled, doubled, capped): 3 next
+  small_read();  // 2 next
+  small_read();  // 1 next
+  small_read();  // stays 1: nothing left to give back
+  EXPECT_EQ(offer(), kBlock);
 }
 
 TEST(BufferIo, ReadFromWithoutRoomToReadReadsNothing) {
