@@ -30,10 +30,8 @@ std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) 
       // Reserve first so that release() never needs to allocate.
       const std::size_t slots = handles_.size() + 1;
       reserve_geometric(handles_, slots);
-      reserve_geometric(generations_, slots);
       reserve_geometric(free_, slots);
       handles_.push_back(nullptr);
-      generations_.push_back(0);
       free_.push_back(static_cast<std::uint32_t>(handles_.size() - 1));
     }
   } catch (const std::bad_alloc&) {
@@ -45,13 +43,13 @@ std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) 
   slot = free_.back();
   free_.pop_back();
   handles_[slot] = handle;
+  handle->generation_ = ++next_generation_;
   slot_by_fd_[index] = slot;
   return {};
 }
 
 void IoTable::release(std::uint32_t slot, int fd) noexcept {
   handles_[slot] = nullptr;
-  ++generations_[slot];
   free_.push_back(slot);  // capacity reserved in acquire()
   slot_by_fd_[static_cast<std::size_t>(fd)] = kNoSlot;
 }

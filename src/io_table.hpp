@@ -13,17 +13,19 @@ namespace eddy::detail {
 //
 //   token = generation << 32 | slot
 //
-//   handles_:     [ w0 ][ -- ][ w2 ] ...     free_: [ 1 ]
-//   generations_: [ g7 ][ g3 ][ g1 ] ...
+//   handles_: [ w0 (g7) ][ -- ][ w2 (g9) ] ...     free_: [ 1 ]
 //
-// Two arrays rather than one of {pointer, generation} pairs: 12 bytes a
-// slot instead of 16 with padding, which counts with 10^5 idle connections.
-//
-// Releasing a slot bumps its generation, so an event the backend reported
-// before the watcher stopped (or before its fd was closed and reused by
-// another watcher in the same slot) carries a stale token and resolves to
-// nullptr. Slots are recycled through a free list: no allocation once the
-// table has grown to the peak number of active watchers.
+// Every acquire() stamps its handle with a new generation (a counter of the
+// table's), kept in the handle itself, so a slot costs 8 bytes, which
+// counts with 10^5 idle connections. An event the backend reported before
+// a handle stopped (or before its fd was closed and reused by another
+// handle in the same slot) carries a stale token: its slot is empty, or
+// holds a handle with another generation, and it resolves to nullptr. A
+// non-empty slot always holds a live handle, so reading its generation is
+// safe. The counter would have to wrap (2^32 registrations) between a wait
+// and its dispatch for a stale token to match. Slots are recycled through a
+// free list: no allocation once the table has grown to the peak number of
+// active handles.
 //
 // The table also records which slot owns each fd, so that a second watcher
 // on an fd fails with EEXIST on every backend (epoll would accept it when the
@@ -37,7 +39,7 @@ class IoTable {
   void release(std::uint32_t slot, int fd) noexcept;
 
   std::uint64_t token(std::uint32_t slot) const noexcept {
-    return static_cast<std::uint64_t>(generations_[slot]) << 32 | slot;
+    return static_cast<std::uint64_t>(handles_[slot]->generation_) << 32 | slot;
   }
 
   // Calls f(handle, token) for every handle holding a slot.
@@ -54,17 +56,18 @@ class IoTable {
   IoHandle* find(std::uint64_t token) const noexcept {
     const auto slot = static_cast<std::uint32_t>(token);
     const auto generation = static_cast<std::uint32_t>(token >> 32);
-    if (slot >= handles_.size() || generations_[slot] != generation) {
+    if (slot >= handles_.size()) {
       return nullptr;
     }
-    return handles_[slot];
+    IoHandle* handle = handles_[slot];
+    return handle != nullptr && handle->generation_ == generation ? handle : nullptr;
   }
 
  private:
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 
   std::vector<IoHandle*> handles_;
-  std::vector<std::uint32_t> generations_;
+  std::uint32_t next_generation_ = 0;
   std::vector<std::uint32_t> free_;
   std::vector<std::uint32_t> slot_by_fd_;  // kNoSlot where no watcher holds the fd
 };

@@ -5,6 +5,7 @@
 namespace eddy::detail {
 
 class LoopCore;
+class IoTable;
 
 // What a Loop knows of one fd registration: the fd, the interest, the slot
 // in the loop's table and one function to call when the fd is ready.
@@ -37,10 +38,12 @@ class IoHandle {
 
  private:
   friend class LoopCore;
+  friend class IoTable;
 
   ReadyFunction on_ready_;
   int fd_;
-  std::uint32_t slot_ = 0;   // index in the loop's table while active
+  std::uint32_t slot_ = 0;        // index in the loop's table while active
+  std::uint32_t generation_ = 0;  // stamped by the table at registration (its tokens carry it)
   std::uint8_t events_ = 0;  // current interest (IoEvents, all below 1 << 8); 0 when inactive
   bool counted_ = true;      // counts towards Loop::active_count() (false for the loop's own)
 };
