@@ -71,10 +71,10 @@ void log_connection(eddy::TcpConnection& connection) {
 int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
   eddy::TcpServer::ConnectionCallback on_connection;
   if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
-    on_connection = &log_connection;
+    on_connection = log_connection;
   }
   eddy::TcpServer server(server_options(options, loop), std::move(on_connection));
-  server.on_data(&echo_data);
+  server.on_data(echo_data);
   StatsReporter stats(loop, options.stats_interval, [&server] {
     const eddy::TcpServerStats s = server.stats();
     return StatsSample{{"open", s.open, true},     {"accepted", s.accepted}, {"closed", s.closed},

@@ -32,7 +32,8 @@ class Function<R(Args...)> {
   template <typename F>
     requires(!std::is_same_v<std::remove_cvref_t<F>, Function> && std::is_invocable_r_v<R, F&, Args...>)
   Function(F&& f) {  // NOLINT(google-explicit-constructor)
-    using Stored = std::remove_cvref_t<F>;
+    // decay, not remove_cvref: a function's name becomes a pointer to it.
+    using Stored = std::decay_t<F>;
     if constexpr (fits_inline<Stored>()) {
       ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
       ops_ = &inline_ops<Stored>;

@@ -154,9 +154,11 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   // Immediate close: drops queued output and sends RST. on_close reports kLocal.
   void abort();
 
-  // Adds this connection's traffic to `counters` from now on (nullptr:
-  // stop). On a connection of a TcpServer it gives the connection its own
-  // copy of the options, as the callback setters do.
+  // Adds this connection's traffic to `counters` from now on, instead of
+  // where it went so far (nullptr: nowhere). On a connection of a TcpServer
+  // that takes it out of the server's byte and read counts (stats() still
+  // counts it as accepted, open and closed), and gives it its own copy of
+  // the options, as the callback setters do.
   void set_counters(TrafficCounters* counters);
 
   // Reading also pauses by itself above the high watermark; these are for
@@ -168,6 +170,9 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   std::size_t queued_output() const noexcept;
   // Bytes read and not consumed yet. The reference is valid until the
   // connection's next event (an idle connection gives its buffers back).
+  // Outside a callback, on a connection with nothing in flight, it takes a
+  // buffer pair that the connection keeps until its next event: inside
+  // on_data, use the buffer it is given.
   Buffer& input();
   int fd() const noexcept { return io().fd(); }  // -1 once closed
   std::optional<SocketAddress> peer_address() const noexcept;

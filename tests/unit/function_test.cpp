@@ -88,6 +88,15 @@ TEST(Function, OverAlignedCallableIsCalledOnAnAlignedObject) {
   EXPECT_EQ(moved(), 3);
 }
 
+int add_one(int value) { return value + 1; }
+
+TEST(Function, TakesAPlainFunctionByNameAndStoresItsPointerInline) {
+  eddy::Function<int(int)> f = add_one;
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f.is_inline());
+  EXPECT_EQ(f(41), 42);
+}
+
 TEST(Function, ForwardsArgumentsAndReturnValue) {
   eddy::Function<std::string(std::unique_ptr<int>, const std::string&)> fn(
       [](std::unique_ptr<int> n, const std::string& s) { return s + std::to_string(*n); });
