@@ -33,6 +33,7 @@ using eddy::test::first_difference;
 using eddy::test::make_tcp_pair;
 using eddy::test::random_bytes;
 using eddy::test::read_available;
+using eddy::test::read_while_running;
 using eddy::test::run_for;
 using eddy::test::run_until;
 using eddy::test::send_some;
@@ -148,14 +149,7 @@ TEST(TcpConnectionBufferLoan, QueuedOutputSurvivesLoopIterationsAndReadEventsUnt
   EXPECT_EQ(from_peer, ticks);
   EXPECT_GE(data_calls, 10U);
 
-  std::string received;
-  ASSERT_TRUE(run_until(
-      loop,
-      [&] {
-        read_available(pair.peer.get(), received);
-        return received.size() >= data.size();
-      },
-      20s));
+  const std::string received = read_while_running(loop, pair.peer.get(), data.size(), 20s);
   ASSERT_EQ(received.size(), data.size());
   EXPECT_EQ(first_difference(received, data), std::string::npos) << "the streams differ at this offset";
   EXPECT_EQ(connection->queued_output(), 0U);

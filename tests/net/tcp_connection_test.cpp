@@ -36,6 +36,7 @@ using eddy::test::make_tcp_pair;
 using eddy::test::PeerState;
 using eddy::test::random_bytes;
 using eddy::test::read_available;
+using eddy::test::read_while_running;
 using eddy::test::run_for;
 using eddy::test::run_until;
 using eddy::test::send_some;
@@ -113,14 +114,7 @@ TEST(TcpConnection, OutputThePeerDoesNotReadIsQueuedThenDeliveredInOrder) {
   // The peer has not read a byte: most of 8 MiB must be waiting in eddy.
   EXPECT_GT(connection->queued_output(), data.size() / 2);
 
-  std::string received;
-  ASSERT_TRUE(run_until(
-      loop,
-      [&] {
-        read_available(pair.peer.get(), received);
-        return received.size() >= data.size();
-      },
-      20s));
+  const std::string received = read_while_running(loop, pair.peer.get(), data.size(), 20s);
   ASSERT_EQ(received.size(), data.size());
   EXPECT_EQ(first_difference(received, data), std::string::npos) << "the streams differ at this offset";
   EXPECT_EQ(connection->queued_output(), 0U);
