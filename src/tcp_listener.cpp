@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 namespace eddy {
@@ -18,6 +19,24 @@ constexpr Duration kRetryDelay = 100ms;   // when not even the spare fd can be r
 constexpr Duration kShedLogInterval = 1s;
 
 UniqueFd open_spare() noexcept { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
+// The listeners of one process share its descriptor table. Between one
+// listener closing its spare and accepting in the freed slot, a listener of
+// another loop (TcpServer's threads, SO_REUSEPORT) could accept into that
+// slot, leaving the first with neither a spare nor a way to shed its own
+// queue. So every listener's accept and the whole shed (close the spare,
+// accept, close, reopen) hold this mutex. Uncontended it costs tens of
+// nanoseconds beside accept4's microseconds, and the kernel serializes
+// descriptor allocation in a process anyway.
+std::mutex& descriptor_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+UniqueFd accept_serialized(int listen_fd, SocketAddress& peer, std::error_code& ec) {
+  const std::lock_guard lock(descriptor_mutex());
+  return sys::accept_tcp(listen_fd, peer, ec);
+}
 
 }  // namespace
 
@@ -58,6 +77,7 @@ void TcpListener::pause() noexcept {
 void TcpListener::resume() {
   paused_ = false;
   if (socket_) {
+    reopen_spare_if_lost();
     watcher_.start(kReadable);
   }
 }
@@ -69,13 +89,23 @@ void TcpListener::close() noexcept {
   spare_.reset();
 }
 
+void TcpListener::reopen_spare_if_lost() {
+  // A spare lost when even /dev/null could not be opened comes back as soon
+  // as a descriptor is free: without it the listener could never shed again.
+  if (!spare_) {
+    const std::lock_guard lock(descriptor_mutex());
+    spare_ = open_spare();
+  }
+}
+
 void TcpListener::on_acceptable() {
+  reopen_spare_if_lost();
   // A batch per readiness: a burst of clients costs one wakeup, and the
   // cap lets the loop's other watchers run during a flood.
   for (std::size_t i = 0; i < options_.accept_batch; ++i) {
     SocketAddress peer;
     std::error_code ec;
-    UniqueFd socket = sys::accept_tcp(socket_.get(), peer, ec);
+    UniqueFd socket = accept_serialized(socket_.get(), peer, ec);
     if (socket) {
       on_accept_(std::move(socket), peer);
       if (!socket_ || paused_) {
@@ -103,13 +133,15 @@ void TcpListener::on_acceptable() {
 bool TcpListener::shed_one() {
   // Level-triggered readiness would otherwise report the waiting peer on
   // every iteration, spinning the loop at 100% CPU while it can do nothing.
-  spare_.reset();
-  SocketAddress peer;
-  std::error_code ec;
-  UniqueFd shed = sys::accept_tcp(socket_.get(), peer, ec);
-  const bool took_one = static_cast<bool>(shed);
-  shed.reset();
-  spare_ = open_spare();
+  bool took_one = false;
+  {
+    const std::lock_guard lock(descriptor_mutex());
+    spare_.reset();
+    SocketAddress peer;
+    std::error_code ec;
+    took_one = static_cast<bool>(sys::accept_tcp(socket_.get(), peer, ec));  // and closed at once
+    spare_ = open_spare();
+  }
   if (took_one) {
     ++shed_;
     const TimePoint now = loop_.now();

@@ -64,6 +64,7 @@ class TcpListener {
  private:
   void on_acceptable();
   bool shed_one();
+  void reopen_spare_if_lost();
 
   Loop& loop_;
   AcceptCallback on_accept_;
