@@ -2,7 +2,9 @@
 # Installs what is missing, then builds and runs the whole test suite twice:
 # in the release build and in the ASan+UBSan build. Each run covers both
 # backends (every loop and network test is registered once per backend).
-# Extra arguments go to ctest, e.g. scripts/run-tests.sh -R Timer
+# Then the libFuzzer fuzzers run for EDDY_FUZZ_SECONDS each (default 30; 0
+# skips them; docs/reliability.md). Extra arguments go to ctest, e.g.
+# scripts/run-tests.sh -R Timer
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -14,4 +16,8 @@ for preset in release asan; do
   cmake --build --preset "$preset" -j "$jobs"
   (cd "$eddy_root" && ctest --preset "$preset" -j "$jobs" "$@")
 done
-echo "eddy: all tests passed (release and asan, epoll and poll)" >&2
+fuzz_seconds=${EDDY_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ]; then
+  "$eddy_root/scripts/run-fuzzers.sh" "$fuzz_seconds"
+fi
+echo "eddy: all tests passed (release and asan, epoll and poll; fuzzers ${fuzz_seconds} s each)" >&2

@@ -11,8 +11,7 @@
 namespace eddy {
 
 UdpSocket::UdpSocket(Loop& loop, ReceiveCallback on_receive, std::size_t max_datagram)
-    : loop_(loop),
-      on_receive_(std::move(on_receive)),
+    : on_receive_(std::move(on_receive)),
       watcher_(loop, -1, [this](unsigned /*events*/) { on_readable(); }),
       receive_buffer_(max_datagram) {}
 

@@ -54,7 +54,6 @@ class UdpSocket {
   std::error_code adopt(UniqueFd socket);
   void on_readable();
 
-  Loop& loop_;
   ReceiveCallback on_receive_;
   UniqueFd socket_;
   IoWatcher watcher_;
