@@ -8,7 +8,7 @@ eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # differential tests; memcached and libmemcached-tools (memccapable,
 # memcslap) run Debian's own memcached on eddy's drop-in libevent.
 eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libevent-dev memcached libmemcached-tools clang libclang-rt-14-dev)
+  libevent-dev memcached libmemcached-tools valgrind clang libclang-rt-14-dev)
 
 eddy_install_packages() {
   local missing=() pkg
