@@ -22,7 +22,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
   echo "usage: $0 [SECONDS]   (seconds per fuzzer, default 60)" >&2
   exit 2
 fi
-fuzzers=(buffer_fuzzer tcp_connection_fuzzer compat_event_fuzzer)
+fuzzers=(buffer_fuzzer tcp_connection_fuzzer compat_event_fuzzer evbuffer_fuzzer)
 build=$eddy_root/build/fuzz
 
 eddy_install_packages
