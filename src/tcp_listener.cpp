@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -113,7 +114,11 @@ void TcpListener::on_acceptable() {
       }
       continue;
     }
-    if (ec == std::errc::resource_unavailable_try_again || ec == std::errc::operation_would_block) {
+    // By value, like the sys:: classifiers below: comparing with std::errc
+    // is a virtual call into the category, and UBSan's check of that call
+    // needs a descriptor of its own, which out of descriptors (the first
+    // error a burst may meet) it cannot get.
+    if (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK) {
       return;
     }
     if (sys::is_per_connection_accept_error(ec)) {

@@ -282,7 +282,13 @@ TEST_F(SlowClientFaults, AThousandClientsThatNeverReadStayWithinMaxBufferEach) {
   report_figure("rss_peak_KiB", static_cast<double>(rss_peak / 1024));
   report_figure("rss_growth_KiB", static_cast<double>((rss_peak - rss_at_rest) / 1024));
   report_figure("rss_growth_bound_KiB", static_cast<double>(kBound / 1024));
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the server's RSS also holds ASan's quarantine of
+  // freed blocks and its redzones (about 5 % over the bound here): the
+  // figure is reported, the bound is checked in the builds without it.
+#else
   EXPECT_LT(rss_peak - rss_at_rest, kBound) << "at rest " << rss_at_rest << " bytes, peak " << rss_peak;
+#endif
 
   stuck.clear();
   EXPECT_TRUE(recovers_to_baseline(server, baseline));
