@@ -27,10 +27,10 @@ std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) 
       slot_by_fd_.resize(index + 1, kNoSlot);
     }
     if (free_.empty()) {
-      // Reserve first so that release() never needs to allocate.
-      const std::size_t slots = handles_.size() + 1;
-      reserve_geometric(handles_, slots);
-      reserve_geometric(free_, slots);
+      // free_ may hold every slot: reserved here so that release() never
+      // needs to allocate (and before the push, so that a failure changes
+      // nothing).
+      reserve_geometric(free_, handles_.size() + 1);
       handles_.push_back(nullptr);
       free_.push_back(static_cast<std::uint32_t>(handles_.size() - 1));
     }

@@ -13,11 +13,11 @@
 // at most kMaxModel bytes in a buffer (larger appends are cut down).
 
 #include "fuzz_input.hpp"
+#include "support/pipe.hpp"
 
 #include <eddy/block_pool.hpp>
 #include <eddy/buffer.hpp>
 
-#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -45,19 +45,8 @@ constexpr std::size_t kMaxPattern = 40000;    // crosses two block boundaries
 
 // One pipe for the whole process, both ends non-blocking, empty between
 // inputs: read_from and write_to work on it.
-struct Pipe {
-  int read_end = -1;
-  int write_end = -1;
-  Pipe() {
-    int fds[2];
-    EDDY_FUZZ_CHECK(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
-    read_end = fds[0];
-    write_end = fds[1];
-  }
-};
-
-Pipe& the_pipe() {
-  static Pipe pipe;
+eddy::test::Pipe& the_pipe() {
+  static eddy::test::Pipe pipe;
   return pipe;
 }
 
@@ -295,33 +284,33 @@ void run_op(FuzzInput& in, Tested& a, Tested& b) {
       break;
     }
     case 18: {  // read_from a pipe that holds bytes written from the input
-      Pipe& pipe = the_pipe();
+      const eddy::test::Pipe& pipe = the_pipe();
       const std::uint8_t seed = in.u8();
       const std::size_t length = in.flag() ? in.upto(kMaxPattern) : in.small(200);
       const std::string bytes = pattern(seed, length);
-      const ssize_t put = bytes.empty() ? 0 : ::write(pipe.write_end, bytes.data(), bytes.size());
+      const ssize_t put = bytes.empty() ? 0 : ::write(pipe.write_fd(), bytes.data(), bytes.size());
       EDDY_FUZZ_CHECK(put >= 0);
       const std::string in_pipe = bytes.substr(0, static_cast<std::size_t>(put));
       std::size_t max_bytes = in.flag() ? Buffer::kDefaultReadSize : in.upto(kMaxPattern);
       max_bytes = std::min(max_bytes, kMaxModel > t.model.size() ? kMaxModel - t.model.size() : 0);
-      const eddy::IoResult result = buffer.read_from(pipe.read_end, max_bytes);
+      const eddy::IoResult result = buffer.read_from(pipe.read_fd(), max_bytes);
       EDDY_FUZZ_CHECK(!result.error && !result.eof);
       EDDY_FUZZ_CHECK(result.bytes <= max_bytes && result.bytes <= in_pipe.size());
       // A pipe gives a read all it holds up to what the read offers.
       EDDY_FUZZ_CHECK((result.bytes == 0) == (max_bytes == 0 || in_pipe.empty()));
       t.model.append(in_pipe, 0, result.bytes);
       // What the buffer did not take is still in the pipe, in order.
-      EDDY_FUZZ_CHECK(read_all(pipe.read_end) == in_pipe.substr(result.bytes));
+      EDDY_FUZZ_CHECK(read_all(pipe.read_fd()) == in_pipe.substr(result.bytes));
       break;
     }
     case 19: {  // write_to a pipe, then read it back
-      Pipe& pipe = the_pipe();
+      const eddy::test::Pipe& pipe = the_pipe();
       const std::size_t max_bytes = in.flag() ? SIZE_MAX : in.upto(kMaxModel);
-      const eddy::IoResult result = buffer.write_to(pipe.write_end, max_bytes);
+      const eddy::IoResult result = buffer.write_to(pipe.write_fd(), max_bytes);
       EDDY_FUZZ_CHECK(!result.error && !result.eof);
       EDDY_FUZZ_CHECK(result.bytes <= std::min(max_bytes, t.model.size()));
       EDDY_FUZZ_CHECK((result.bytes == 0) == (max_bytes == 0 || t.model.empty()));
-      EDDY_FUZZ_CHECK(read_all(pipe.read_end) == std::string_view(t.model).substr(0, result.bytes));
+      EDDY_FUZZ_CHECK(read_all(pipe.read_fd()) == std::string_view(t.model).substr(0, result.bytes));
       t.model.erase(0, result.bytes);
       break;
     }

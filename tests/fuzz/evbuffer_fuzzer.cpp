@@ -16,12 +16,11 @@
 // result the operation returned.
 
 #include "fuzz_input.hpp"
+#include "support/pipe.hpp"
 
 #include <event2/buffer.h>
 
-#include <fcntl.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -50,25 +49,6 @@ class Evbuffer {
 
  private:
   evbuffer* buffer_;
-};
-
-// A non-blocking pipe for evbuffer_read and evbuffer_write.
-class Pipe {
- public:
-  Pipe() {
-    EDDY_FUZZ_CHECK(::pipe2(fds_.data(), O_NONBLOCK | O_CLOEXEC) == 0);
-  }
-  ~Pipe() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  int read_end() const noexcept { return fds_[0]; }
-  int write_end() const noexcept { return fds_[1]; }
-
- private:
-  std::array<int, 2> fds_{};
 };
 
 std::string contents(evbuffer* buffer) {
@@ -165,7 +145,7 @@ void run(FuzzInput& in) {
   Evbuffer b;
   std::string model_a;
   std::string model_b;
-  Pipe pipe;
+  eddy::test::Pipe pipe;  // for evbuffer_write_atmost and evbuffer_read
   for (std::size_t op = 0; op < kMaxOps && !in.empty(); ++op) {
     const bool on_a = in.flag();
     evbuffer* buf = on_a ? a.get() : b.get();
@@ -303,14 +283,14 @@ void run(FuzzInput& in) {
         if (model.empty() || other_model.size() + at_most > kMaxModel) {
           break;
         }
-        const int written = evbuffer_write_atmost(buf, pipe.write_end(), static_cast<ev_ssize_t>(at_most));
+        const int written = evbuffer_write_atmost(buf, pipe.write_fd(), static_cast<ev_ssize_t>(at_most));
         EDDY_FUZZ_CHECK(written > 0);
         const std::size_t sent = written > 0 ? static_cast<std::size_t>(written) : 0;
         const std::string moved = model.substr(0, sent);
         model.erase(0, sent);
         std::size_t received = 0;
         while (received < sent) {
-          const int got = evbuffer_read(other, pipe.read_end(), static_cast<int>(sent - received));
+          const int got = evbuffer_read(other, pipe.read_fd(), static_cast<int>(sent - received));
           EDDY_FUZZ_CHECK(got > 0);
           received += static_cast<std::size_t>(got);
         }
