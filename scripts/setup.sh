@@ -6,11 +6,12 @@ eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything the build, the tests and the benchmarks need, as Debian 12
 # package names. libevent-dev is the oracle of the compat layer's
 # differential tests; memcached and libmemcached-tools (memccapable,
-# memcslap) run Debian's own memcached on eddy's drop-in libevent; valgrind
-# runs the memcheck fault test; clang and libclang-rt-14-dev build the
-# libFuzzer fuzzers (scripts/run-fuzzers.sh).
+# memcslap) and tmux run Debian's own programs on eddy's drop-in libevent;
+# valgrind runs the memcheck fault test; clang and libclang-rt-14-dev build the
+# libFuzzer fuzzers (scripts/run-fuzzers.sh); python3 is the foreign process
+# with SO_REUSEPORT in the port-sharing tests (tests/apps/echo_port_test.cpp).
 eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libevent-dev memcached libmemcached-tools valgrind clang libclang-rt-14-dev)
+  libevent-dev memcached libmemcached-tools tmux valgrind clang libclang-rt-14-dev python3)
 
 eddy_install_packages() {
   local missing=() pkg

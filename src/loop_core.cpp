@@ -196,7 +196,7 @@ void LoopCore::run_ready() {
 
 std::error_code LoopCore::io_start(IoHandle& watcher, unsigned events) noexcept {
   check_thread("IoWatcher::start");
-  events &= kReadable | kWritable | kPeerClosed | kEdgeTriggered;
+  events &= kReadable | kWritable | kPeerClosed | kEdgeTriggered | kExclusive;
   if ((events & (kReadable | kWritable | kPeerClosed)) == kNone) {
     io_stop(watcher);
     return {};
@@ -205,7 +205,16 @@ std::error_code LoopCore::io_start(IoHandle& watcher, unsigned events) noexcept 
     if (events == watcher.events_) {
       return {};
     }
-    if (std::error_code ec = poller_->modify(watcher.fd_, events, io_table_.token(watcher.slot_))) {
+    const std::uint64_t token = io_table_.token(watcher.slot_);
+    if (((events | watcher.events_) & kExclusive) != 0U) {
+      // An exclusive registration cannot be modified in place (epoll_ctl(2),
+      // EPOLLEXCLUSIVE): register it anew, or as it was if that fails.
+      poller_->remove(watcher.fd_);
+      if (std::error_code ec = poller_->add(watcher.fd_, events, token)) {
+        (void)poller_->add(watcher.fd_, watcher.events_, token);
+        return ec;
+      }
+    } else if (std::error_code ec = poller_->modify(watcher.fd_, events, token)) {
       return ec;
     }
     watcher.events_ = static_cast<std::uint8_t>(events);

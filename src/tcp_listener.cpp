@@ -2,6 +2,7 @@
 #include <eddy/loop.hpp>
 #include <eddy/tcp_listener.hpp>
 
+#include "sys/fd.hpp"
 #include "sys/socket.hpp"
 
 #include <fcntl.h>
@@ -18,12 +19,14 @@ using namespace std::chrono_literals;
 
 constexpr Duration kRetryDelay = 100ms;   // when not even the spare fd can be reopened
 constexpr Duration kShedLogInterval = 1s;
+// Exclusive: when loops share the socket, a new peer wakes one, not all.
+constexpr unsigned kWatched = kReadable | kExclusive;
 
 UniqueFd open_spare() noexcept { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
 // The listeners of one process share its descriptor table. Between one
 // listener closing its spare and accepting in the freed slot, a listener of
-// another loop (TcpServer's threads, SO_REUSEPORT) could accept into that
+// another loop (TcpServer's threads) could accept into that
 // slot, leaving the first with neither a spare nor a way to shed its own
 // queue. So every listener's accept and the whole shed (close the spare,
 // accept, close, reopen) hold this mutex. Uncontended it costs tens of
@@ -56,13 +59,33 @@ std::error_code TcpListener::listen(const SocketAddress& address, const TcpListe
   if (!socket) {
     return ec;
   }
+  const SocketAddress local = SocketAddress::local_of(socket.get()).value_or(address);
+  return start_accepting(std::move(socket), local, options);
+}
+
+std::error_code TcpListener::share(const TcpListener& first) {
+  close();
+  if (!first.socket_) {
+    return std::make_error_code(std::errc::bad_file_descriptor);
+  }
+  std::error_code ec;
+  UniqueFd socket = sys::duplicate(first.socket_.get(), ec);
+  if (!socket) {
+    return ec;
+  }
+  return start_accepting(std::move(socket), first.local_, first.options_);
+}
+
+std::error_code TcpListener::start_accepting(UniqueFd socket, const SocketAddress& local,
+                                             const TcpListenerOptions& options) {
   spare_ = open_spare();
   options_ = options;
-  local_ = SocketAddress::local_of(socket.get()).value_or(address);
+  local_ = local;
   socket_ = std::move(socket);
   watcher_.set_fd(socket_.get());
   paused_ = false;
-  watcher_.start(kReadable, ec);
+  std::error_code ec;
+  watcher_.start(kWatched, ec);
   if (ec) {
     close();
   }
@@ -79,7 +102,7 @@ void TcpListener::resume() {
   paused_ = false;
   if (socket_) {
     reopen_spare_if_lost();
-    watcher_.start(kReadable);
+    watcher_.start(kWatched);
   }
 }
 

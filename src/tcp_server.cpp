@@ -6,7 +6,9 @@
 #include <eddy/tcp_server.hpp>
 #include <eddy/timer.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -14,8 +16,9 @@
 
 namespace eddy {
 
-// One thread of a TcpServer: its loop, its listener (sharing the port via
-// SO_REUSEPORT) and the connections it accepted.
+// One thread of a TcpServer: its loop, its listener (on the socket of the
+// first worker's, or its own SO_REUSEPORT one) and the connections it
+// accepted.
 class TcpServer::Worker {
  public:
   Worker(TcpServer& server, const LoopOptions& loop_options)
@@ -29,9 +32,11 @@ class TcpServer::Worker {
     setup_.release_owner = this;
   }
 
-  std::error_code listen(const SocketAddress& address) {
-    return listener_.listen(address, TcpListenerOptions{.reuse_port = true});
+  std::error_code listen(const SocketAddress& address, bool reuse_port) {
+    return listener_.listen(address, TcpListenerOptions{.reuse_port = reuse_port});
   }
+  // Accepts on the first worker's socket; before any thread runs.
+  std::error_code share(const Worker& first) { return listener_.share(first.listener_); }
   SocketAddress local_address() const noexcept { return listener_.local_address(); }
 
   void run_thread() {
@@ -47,6 +52,15 @@ class TcpServer::Worker {
   void join() {
     if (thread_.joinable()) {
       thread_.join();
+    }
+  }
+
+  // From another worker, under balance_mutex_: resumes accepting if this
+  // worker had paused for holding more than its share and no longer does.
+  void resume_if_within(std::size_t limit) {
+    if (accept_paused_ && open_ <= limit) {
+      accept_paused_ = false;
+      loop_.post([this] { listener_.resume(); });
     }
   }
 
@@ -77,10 +91,57 @@ class TcpServer::Worker {
     TcpConnection& c = *connection;
     c.table_index_ = static_cast<std::uint32_t>(connections_.size());
     connections_.push_back(std::move(connection));
+    if (server_.balance_accepts_) {
+      balance_after_accept();
+    }
     if (server_.on_connection_) {
       server_.on_connection_(c);
     }
     c.start();
+  }
+
+  // A shared socket wakes whichever loop is waiting, the first one
+  // registered first: left alone, one thread would take most of a burst of
+  // clients. So a worker holding more than its share stops accepting, and
+  // one that accepts resumes every paused worker back within its share.
+  // The least loaded worker is never paused, so some worker always
+  // accepts; one mutex over all the decisions keeps that true (with
+  // separate atomics two workers could each see the other still active and
+  // both pause). It costs tens of nanoseconds per accept and close, beside
+  // accept4's microseconds.
+  void balance_after_accept() {
+    const std::lock_guard lock(server_.balance_mutex_);
+    open_ = connections_.size();
+    const std::size_t limit = share_limit();
+    for (const auto& worker : server_.workers_) {
+      if (worker.get() != this) {
+        worker->resume_if_within(limit);
+      }
+    }
+    if (open_ > limit) {
+      accept_paused_ = true;
+      listener_.pause();
+    }
+  }
+
+  void balance_after_close() {
+    const std::lock_guard lock(server_.balance_mutex_);
+    open_ = connections_.size();
+    if (accept_paused_ && !stopping_ && open_ <= share_limit()) {
+      accept_paused_ = false;
+      listener_.resume();
+    }
+  }
+
+  // What a worker may hold, under balance_mutex_: a few more than the least
+  // loaded one, so that a pause and a resume (a post to another loop) come
+  // once per several accepts, and 1/16 more at scale.
+  std::size_t share_limit() const noexcept {
+    std::size_t least = open_;
+    for (const auto& worker : server_.workers_) {
+      least = std::min(least, worker->open_);
+    }
+    return least + 2 + least / 16;
   }
 
   // Swap-and-pop: the table stays dense, 8 bytes per connection.
@@ -92,6 +153,9 @@ class TcpServer::Worker {
       connections_[index]->table_index_ = index;
     }
     connections_.pop_back();
+    if (server_.balance_accepts_) {
+      balance_after_close();
+    }
     closed.reset();
     server_.open_.fetch_sub(1, std::memory_order_relaxed);
     TrafficCounters::add(closed_, 1);
@@ -132,6 +196,10 @@ class TcpServer::Worker {
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> rejected_{0};
   std::atomic<std::uint64_t> shed_{0};
+  // Under server_.balance_mutex_: connections_.size() for the other
+  // workers to read, and whether balance paused this worker's accepts.
+  std::size_t open_ = 0;
+  bool accept_paused_ = false;
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -171,10 +239,12 @@ void TcpServer::start() {
     threads = std::max(1U, std::thread::hardware_concurrency());
   }
   SocketAddress address = options_.address;
+  const bool reuse_port = options_.share_port_with_other_processes;
   std::vector<std::unique_ptr<Worker>> workers;
   for (std::size_t i = 0; i < threads; ++i) {
     auto worker = std::make_unique<Worker>(*this, LoopOptions{.backend = options_.backend});
-    if (std::error_code ec = worker->listen(address)) {
+    const std::error_code ec = (i == 0 || reuse_port) ? worker->listen(address, reuse_port) : worker->share(*workers[0]);
+    if (ec) {
       throw std::system_error(ec, "cannot listen on " + address.to_string());
     }
     if (i == 0) {
@@ -184,6 +254,7 @@ void TcpServer::start() {
   }
   local_ = address;
   workers_ = std::move(workers);
+  balance_accepts_ = workers_.size() > 1 && !reuse_port;
   for (auto& worker : workers_) {
     worker->run_thread();
   }

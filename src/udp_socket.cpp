@@ -17,13 +17,16 @@ UdpSocket::UdpSocket(Loop& loop, ReceiveCallback on_receive, std::size_t max_dat
 
 UdpSocket::~UdpSocket() { close(); }
 
-std::error_code UdpSocket::bind(const SocketAddress& address) {
+std::error_code UdpSocket::bind(const SocketAddress& address, const UdpBindOptions& options) {
   std::error_code ec;
   UniqueFd socket = sys::open_socket(address.family(), SOCK_DGRAM, ec);
   if (!socket) {
     return ec;
   }
-  if (::bind(socket.get(), address.get(), address.size()) != 0) {
+  const int on = 1;
+  if ((options.share_port_with_other_processes &&
+       ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
+      ::bind(socket.get(), address.get(), address.size()) != 0) {
     return sys::last_error();
   }
   return adopt(std::move(socket));

@@ -145,6 +145,9 @@ std::optional<int> parse_command_line(int argc, char** argv, EchoOptions& option
                         return eddy::parse_log_level(text, level);
                       }))
       ->capture_default_str();
+  app.add_flag("--reuse-port", options.reuse_port,
+               "let other processes of the same user bind the port too (SO_REUSEPORT) and take a share of "
+               "its clients; without it a second server on the port fails with 'Address already in use'");
   app.add_flag("--udp", options.udp, "echo UDP datagrams (RFC 862) instead of TCP streams")
       ->excludes(max_connections_option)
       ->excludes(idle_option)

@@ -23,6 +23,7 @@ struct EchoOptions {
   eddy::Duration shutdown_timeout = std::chrono::seconds(5);  // --shutdown-timeout: flush deadline on stop
   eddy::LogLevel log_level = eddy::LogLevel::kInfo;           // --log-level
   bool udp = false;                                           // --udp: datagram echo instead of TCP
+  bool reuse_port = false;  // --reuse-port: SO_REUSEPORT, other processes may share the port
 };
 
 }  // namespace eddy_echo

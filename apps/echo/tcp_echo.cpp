@@ -24,6 +24,7 @@ eddy::TcpServerOptions server_options(const EchoOptions& options, const eddy::Lo
   server.address = options.address;
   server.threads = options.threads;
   server.max_connections = options.max_connections;
+  server.share_port_with_other_processes = options.reuse_port;
   // The main loop has already resolved --backend and EDDY_BACKEND.
   server.backend = std::string(loop.backend_name());
   // Backpressure: above max_buffer queued bytes the connection stops

@@ -68,7 +68,7 @@ int run_udp_echo(const EchoOptions& options, eddy::Loop& loop) {
   });
   signals.start();
 
-  if (const std::error_code ec = socket.bind(options.address)) {
+  if (const std::error_code ec = socket.bind(options.address, {.share_port_with_other_processes = options.reuse_port})) {
     throw std::system_error(ec, "cannot listen on udp " + options.address.to_string());
   }
   report("listening on udp " + socket.local_address().to_string() + " (" + std::string(loop.backend_name()) + ")");

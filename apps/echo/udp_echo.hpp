@@ -11,8 +11,8 @@ namespace eddy_echo {
 // Serves UDP echo (RFC 862) until SIGINT or SIGTERM: each datagram goes
 // back to its sender unchanged. One eddy::UdpSocket on `loop`, the main
 // thread's loop, which also carries the signals and the stats timer:
-// --threads does not apply (eddy::UdpSocket has no SO_REUSEPORT option to
-// spread a port over several sockets). A datagram the kernel will not take
+// --threads does not apply. With --reuse-port the socket has SO_REUSEPORT,
+// so other processes may bind the port too. A datagram the kernel will not take
 // right now is dropped and counted, as UDP allows. Returns the exit code;
 // throws std::system_error when the socket cannot be bound.
 int run_udp_echo(const EchoOptions& options, eddy::Loop& loop);

@@ -15,7 +15,11 @@ namespace eddy {
 class Loop;
 
 struct TcpListenerOptions {
-  bool reuse_port = false;  // SO_REUSEPORT: several listeners (one per loop) share the port
+  // SO_REUSEPORT: other sockets with the option set may bind the same port
+  // and take a share of its connections, those of any process of the same
+  // user included. Off, a second bind fails with EADDRINUSE; loops of one
+  // process share a port safely with share() instead.
+  bool reuse_port = false;
   int backlog = 4096;       // capped by net.core.somaxconn
   // Connections accepted per readiness before other watchers get a turn.
   std::size_t accept_batch = 64;
@@ -30,6 +34,10 @@ struct TcpListenerOptions {
 // once (the peer sees a close instead of waiting in the backlog forever),
 // then takes the spare back. Such sheds are counted and logged at most once
 // per second (eddy/log.hpp); everyone already connected keeps being served.
+//
+// Several loops may accept on one listening socket (share()): each new
+// connection wakes one of them (kExclusive), and the one that accepts it
+// owns it.
 //
 // on_accept owns the new socket. It may pause() or close() the listener,
 // but must not destroy it. Loop thread only.
@@ -49,6 +57,14 @@ class TcpListener {
   // already in use").
   std::error_code listen(const SocketAddress& address, const TcpListenerOptions& options = {});
 
+  // Accepts on the socket `first` listens on, from this listener's loop
+  // (`first` may belong to another loop and thread, but must not listen()
+  // or close() meanwhile). This listener holds a duplicate of the socket:
+  // the port stays open until every sharer has closed, and nothing else
+  // joins it. Fails with EBADF when `first` is not listening, or with the
+  // error of dup or of the backend.
+  std::error_code share(const TcpListener& first);
+
   // Stops and resumes accepting; the socket stays bound, and new peers
   // wait in the kernel's backlog meanwhile.
   void pause() noexcept;
@@ -62,6 +78,7 @@ class TcpListener {
   std::uint64_t shed_count() const noexcept { return shed_; }
 
  private:
+  std::error_code start_accepting(UniqueFd socket, const SocketAddress& local, const TcpListenerOptions& options);
   void on_acceptable();
   bool shed_one();
   void reopen_spare_if_lost();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ struct TcpServerOptions {
   std::size_t threads = 0;         // loops, one thread each; 0: one per core
   std::size_t max_connections = 0; // open connections over all threads; 0: no cap
   std::string backend;             // LoopOptions::backend for every loop
+  // Off (the default), the threads accept on one listening socket and no
+  // other socket can bind the port: a second server fails to start with
+  // "Address already in use", whoever runs it. On, every thread has a
+  // socket of its own with SO_REUSEPORT and the kernel spreads connections
+  // over them by a hash of the peer's address, but so it does over any
+  // other process of the same user that binds the port with SO_REUSEPORT:
+  // it silently takes a share of the connections. Only for deployments
+  // that mean to run several server processes on one port.
+  bool share_port_with_other_processes = false;
   TcpConnectionOptions connection;
 };
 
@@ -35,14 +45,17 @@ struct TcpServerStats {
 
 // A TCP server on N loops and N threads.
 //
-// Each thread runs its own Loop with its own listener on the same port
-// (SO_REUSEPORT), so the kernel spreads new connections over the threads
-// and no connection ever changes thread. Every connection belongs to the
-// table of the thread that accepted it.
+// Each thread runs its own Loop. The threads share one listening socket:
+// a new connection wakes one thread that is waiting (EPOLLEXCLUSIVE), which
+// accepts it, and no connection ever changes thread. A thread that holds a
+// few more connections than the least loaded one (1/16 more at scale)
+// stops accepting until the others catch up, so a burst of clients is
+// spread evenly. Every connection belongs to the table of the thread that
+// accepted it.
 //
 // Callbacks. on_data(), on_drained() and on_close() set the callbacks every
 // connection starts with: one set for the whole server, so that they cost a
-// connection nothing (an idle connection is about 100 bytes). They run on
+// connection nothing (an idle connection is 88 bytes: docs/tcp.md). They run on
 // every thread of the server at once: they must not touch shared state
 // without synchronisation (a lambda that changes its captures is such
 // state). `on_connection`, when given, runs on the connection's thread for
@@ -97,6 +110,8 @@ class TcpServer {
   TcpConnection::Handlers handlers_;  // shared by every worker's connections
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<std::size_t> open_{0};  // over all workers, for max_connections
+  std::mutex balance_mutex_;          // the workers' shares of a shared socket (tcp_server.cpp)
+  bool balance_accepts_ = false;      // several workers on one socket
   SocketAddress local_;
   bool running_ = false;
   bool started_ = false;

@@ -14,6 +14,14 @@ namespace eddy {
 
 class Loop;
 
+struct UdpBindOptions {
+  // SO_REUSEPORT: other sockets with the option set, of any process of the
+  // same user, may bind the same port and take a share of its datagrams.
+  // Off (the default), binding a port that any socket holds fails with
+  // EADDRINUSE.
+  bool share_port_with_other_processes = false;
+};
+
 // A UDP socket for datagram protocols.
 //
 // on_receive gets each datagram with its sender, on the loop's thread; the
@@ -39,8 +47,9 @@ class UdpSocket {
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
-  // Binds and starts receiving.
-  std::error_code bind(const SocketAddress& address);
+  // Binds and starts receiving. Errors are the errno of the step that
+  // failed; the caller names the address ("cannot bind 0.0.0.0:25341: ...").
+  std::error_code bind(const SocketAddress& address, const UdpBindOptions& options = {});
   // Opens an unbound socket of the address's family (for a client) and
   // starts receiving replies.
   std::error_code open(int family);

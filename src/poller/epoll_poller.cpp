@@ -16,6 +16,12 @@
 //   late, never early.
 // - EPOLL_CTL_DEL on an fd that was already closed fails with EBADF; that
 //   is expected and ignored.
+// - EPOLLEXCLUSIVE (Linux 4.5) is accepted by EPOLL_CTL_ADD only, and only
+//   beside EPOLLIN, EPOLLOUT, EPOLLET and EPOLLWAKEUP: EPOLLRDHUP with it,
+//   or EPOLL_CTL_MOD of such a registration, fails with EINVAL. The loop
+//   changes the interest of an exclusive watcher by a remove and an add. It wakes the first loop that is
+//   blocked in epoll_wait; a busy one still gets the event queued, so a
+//   shared listener must expect EAGAIN from accept.
 #include "poller/epoll_poller.hpp"
 
 #include "sys/error.hpp"
@@ -46,6 +52,9 @@ std::uint32_t to_epoll(unsigned events) noexcept {
   }
   if ((events & kEdgeTriggered) != 0U) {
     out |= EPOLLET;
+  }
+  if ((events & kExclusive) != 0U) {
+    out = (out & (EPOLLIN | EPOLLOUT | EPOLLET)) | EPOLLEXCLUSIVE;
   }
   return out;
 }

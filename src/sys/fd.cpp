@@ -2,6 +2,7 @@
 
 #include "sys/error.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -31,6 +32,12 @@ void eventfd_drain(int fd) noexcept {
   do {
     n = ::read(fd, &value, sizeof value);
   } while (n < 0 && errno == EINTR);
+}
+
+UniqueFd duplicate(int fd, std::error_code& ec) noexcept {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  ec = copy ? std::error_code{} : last_error();
+  return copy;
 }
 
 }  // namespace eddy::sys

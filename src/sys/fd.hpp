@@ -2,6 +2,8 @@
 
 #include <eddy/unique_fd.hpp>
 
+#include <system_error>
+
 namespace eddy::sys {
 
 using eddy::UniqueFd;
@@ -13,5 +15,9 @@ UniqueFd make_eventfd();
 void eventfd_signal(int fd) noexcept;
 // Reads and resets an eventfd counter.
 void eventfd_drain(int fd) noexcept;
+
+// A close-on-exec duplicate of `fd` (fcntl F_DUPFD_CLOEXEC): another
+// descriptor for the same open file.
+UniqueFd duplicate(int fd, std::error_code& ec) noexcept;
 
 }  // namespace eddy::sys

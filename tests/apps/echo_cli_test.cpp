@@ -21,35 +21,6 @@ namespace {
 
 using EchoCli = EchoProcessTest;
 
-// The run ended with `code` and wrote exactly one line on stderr, prefixed
-// "eddy-echo: " and containing each of `mentions`.
-::testing::AssertionResult fails_with_one_line(const EchoRun& run, int code, const std::vector<std::string>& mentions) {
-  if (!run.status) {
-    return ::testing::AssertionFailure() << "eddy-echo did not exit; stderr:\n" << run.err;
-  }
-  if (!run.status->exited_with(code)) {
-    return ::testing::AssertionFailure() << "expected exit code " << code << ", got " << run.status->describe()
-                                         << "; stderr:\n"
-                                         << run.err;
-  }
-  const bool one_line = !run.err.empty() && run.err.find('\n') == run.err.size() - 1;
-  if (!one_line || !run.err.starts_with("eddy-echo: ")) {
-    return ::testing::AssertionFailure() << "expected one line starting with \"eddy-echo: \", got:\n" << run.err;
-  }
-  for (const std::string& mention : mentions) {
-    if (run.err.find(mention) == std::string::npos) {
-      return ::testing::AssertionFailure() << "stderr does not mention \"" << mention << "\": " << run.err;
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
-std::vector<std::string> with_backend(std::vector<std::string> args) {
-  args.push_back("--backend");
-  args.push_back(backend_under_test());
-  return args;
-}
-
 TEST_F(EchoCli, HelpListsTheFlagsAndExitsZero) {
   const EchoRun run = run_echo({"--help"});
   ASSERT_TRUE(run.status && run.status->exited_with(0)) << run.err;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace echo_test {
 
@@ -19,6 +20,36 @@ class EchoProcessTest : public ::testing::Test {
  protected:
   void TearDown() override { EXPECT_FALSE(has_unreaped_children()) << "a test left a child process behind"; }
 };
+
+// The run ended with `code` and wrote exactly one line on stderr, prefixed
+// "eddy-echo: " and containing each of `mentions`.
+inline ::testing::AssertionResult fails_with_one_line(const EchoRun& run, int code, const std::vector<std::string>& mentions) {
+  if (!run.status) {
+    return ::testing::AssertionFailure() << "eddy-echo did not exit; stderr:\n" << run.err;
+  }
+  if (!run.status->exited_with(code)) {
+    return ::testing::AssertionFailure() << "expected exit code " << code << ", got " << run.status->describe()
+                                         << "; stderr:\n"
+                                         << run.err;
+  }
+  const bool one_line = !run.err.empty() && run.err.find('\n') == run.err.size() - 1;
+  if (!one_line || !run.err.starts_with("eddy-echo: ")) {
+    return ::testing::AssertionFailure() << "expected one line starting with \"eddy-echo: \", got:\n" << run.err;
+  }
+  for (const std::string& mention : mentions) {
+    if (run.err.find(mention) == std::string::npos) {
+      return ::testing::AssertionFailure() << "stderr does not mention \"" << mention << "\": " << run.err;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// `args` with --backend backend_under_test() after them.
+inline std::vector<std::string> with_backend(std::vector<std::string> args) {
+  args.push_back("--backend");
+  args.push_back(backend_under_test());
+  return args;
+}
 
 // `size` pseudo-random bytes of every value, zeros and newlines included, so
 // that a server treating data as text (strlen, line splitting) fails.

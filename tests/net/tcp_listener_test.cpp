@@ -1,5 +1,6 @@
 // TcpListener over real loopback sockets: IPv4 and IPv6, port 0, address in
-// use, SO_REUSEPORT, accept batches, pause/resume/close. Running out of
+// use, SO_REUSEPORT, one socket shared by two loops, accept batches,
+// pause/resume/close. Running out of
 // descriptors is in tcp_listener_emfile_test.cpp.
 #include "net/peer_io.hpp"
 #include "net/run_for.hpp"
@@ -142,6 +143,95 @@ TEST(TcpListener, ReusePortLetsTwoListenersShareAPort) {
   // peers each listener gets some (all on one: probability 2^-63).
   EXPECT_GT(a.sockets.size(), 0U);
   EXPECT_GT(b.sockets.size(), 0U);
+}
+
+// A socket with SO_REUSEPORT set, as another process of ours would open
+// it, bound to `to`: the errno of bind, or 0.
+int bind_with_reuse_port(const SocketAddress& to) {
+  UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int on = 1;
+  EXPECT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
+  return ::bind(fd.get(), to.get(), to.size()) == 0 ? 0 : errno;
+}
+
+TEST(TcpListener, WithoutReusePortNoReusePortSocketCanJoinThePort) {
+  eddy::Loop loop;
+  Accepted accepted;
+  TcpListener listener(loop, accepted.callback());
+  ASSERT_FALSE(listener.listen(address("127.0.0.1")));
+  EXPECT_EQ(bind_with_reuse_port(listener.local_address()), EADDRINUSE);
+
+  TcpListener open_to_all(loop, accepted.callback());
+  ASSERT_FALSE(open_to_all.listen(address("127.0.0.1"), {.reuse_port = true}));
+  EXPECT_EQ(bind_with_reuse_port(open_to_all.local_address()), 0) << "reuse_port is the opt-in to share";
+}
+
+TEST(TcpListener, ShareAcceptsOnTheFirstListenersSocketFromAnotherLoop) {
+  eddy::Loop first_loop;
+  eddy::Loop second_loop;
+  Accepted a;
+  Accepted b;
+  TcpListener first(first_loop, a.callback());
+  TcpListener second(second_loop, b.callback());
+  ASSERT_FALSE(first.listen(address("127.0.0.1")));
+  ASSERT_FALSE(second.share(first));
+  EXPECT_TRUE(second.is_listening());
+  EXPECT_EQ(second.local_address().to_string(), first.local_address().to_string());
+  EXPECT_EQ(bind_with_reuse_port(first.local_address()), EADDRINUSE) << "sharing opened the port to others";
+
+  // The first loop is paused: everything is accepted on the second's.
+  first.pause();
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(connect_to(first.local_address()));
+  }
+  ASSERT_TRUE(run_until(second_loop, [&] { return b.sockets.size() == clients.size(); }));
+  EXPECT_TRUE(a.sockets.empty());
+
+  // Closing the first leaves the port open on the second's duplicate.
+  first.close();
+  clients.push_back(connect_to(second.local_address()));
+  ASSERT_TRUE(run_until(second_loop, [&] { return b.sockets.size() == clients.size(); }));
+}
+
+TEST(TcpListener, EveryClientIsAcceptedOnceByOneOfTwoSharingLoops) {
+  eddy::Loop first_loop;
+  eddy::Loop second_loop;
+  Accepted a;
+  Accepted b;
+  TcpListener first(first_loop, a.callback());
+  TcpListener second(second_loop, b.callback());
+  ASSERT_FALSE(first.listen(address("127.0.0.1")));
+  ASSERT_FALSE(second.share(first));
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(connect_to(first.local_address()));
+  }
+  const auto all_accepted = [&] { return a.sockets.size() + b.sockets.size() == clients.size(); };
+  const auto deadline = eddy::Clock::now() + kDeadline;
+  while (!all_accepted() && eddy::Clock::now() < deadline) {
+    first_loop.run_once(1ms);
+    second_loop.run_once(1ms);
+  }
+  ASSERT_TRUE(all_accepted());
+  run_for(first_loop, 20ms);
+  run_for(second_loop, 20ms);
+  std::set<std::string> peers;
+  for (const auto* accepted : {&a, &b}) {
+    for (const SocketAddress& peer : accepted->peers) {
+      peers.insert(peer.to_string());
+    }
+  }
+  EXPECT_EQ(peers.size(), clients.size()) << "a client was accepted twice, or one was lost";
+}
+
+TEST(TcpListener, ShareOfAListenerThatIsNotListeningFailsWithEbadf) {
+  eddy::Loop loop;
+  Accepted accepted;
+  TcpListener first(loop, accepted.callback());
+  TcpListener second(loop, accepted.callback());
+  EXPECT_EQ(second.share(first), std::errc::bad_file_descriptor);
+  EXPECT_FALSE(second.is_listening());
 }
 
 TEST(TcpListener, AcceptsABurstOfTwoHundredClientsInBatches) {

@@ -1,6 +1,6 @@
 // IoWatcher interest modifiers: kPeerClosed (the peer's FIN, reported even
-// with unread data queued) and kEdgeTriggered (epoll only; poll stays
-// level-triggered).
+// with unread data queued), kEdgeTriggered (epoll only; poll stays
+// level-triggered) and kExclusive (one fd watched by several loops).
 #include "support/pipe.hpp"
 #include "support/run_until.hpp"
 #include "support/socket_pair.hpp"
@@ -21,8 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using eddy::kEdgeTriggered;
+using eddy::kExclusive;
 using eddy::kPeerClosed;
 using eddy::kReadable;
+using eddy::kWritable;
 using eddy::test::Pipe;
 using eddy::test::run_until;
 using eddy::test::SocketPair;
@@ -89,6 +91,49 @@ TEST(IoWatcherModes, EdgeTriggeredAloneIsNoInterest) {
   eddy::IoWatcher watcher(loop, pipe.read_fd(), [](unsigned) {});
   watcher.start(kEdgeTriggered);
   EXPECT_FALSE(watcher.is_active());
+}
+
+// epoll refuses EPOLL_CTL_MOD of an EPOLLEXCLUSIVE registration (EINVAL):
+// the loop registers it anew instead, in both directions.
+TEST(IoWatcherModes, ExclusiveInterestChangesLikeAnyOther) {
+  eddy::Loop loop;
+  SocketPair pair;
+  ASSERT_EQ(::write(pair.second(), "x", 1), 1);  // first() is readable and writable
+  std::vector<unsigned> seen;
+  eddy::IoWatcher watcher(loop, pair.first(), [&](unsigned events) { seen.push_back(events); });
+  const unsigned interests[] = {kReadable | kExclusive, kWritable | kExclusive, kReadable, kReadable | kExclusive,
+                                kReadable | kWritable | kExclusive};
+  for (const unsigned interest : interests) {
+    watcher.start(interest);
+    EXPECT_EQ(watcher.events(), interest);
+    seen.clear();
+    ASSERT_TRUE(run_until(loop, [&] { return !seen.empty(); })) << "interest " << interest;
+    EXPECT_EQ(seen.front(), interest & ~kExclusive) << "interest " << interest;
+  }
+  watcher.stop();
+  EXPECT_FALSE(watcher.is_active());
+}
+
+// Two loops watching one pipe with kExclusive: each sees it readable (the
+// modifier changes whom a wakeup goes to, not what is reported), and a
+// watcher's stop leaves the other's registration alone.
+TEST(IoWatcherModes, ExclusiveWatchersOnTwoLoopsBothWorkAndStopIndependently) {
+  eddy::Loop first_loop;
+  eddy::Loop second_loop;
+  Pipe pipe;
+  int first_calls = 0;
+  int second_calls = 0;
+  eddy::IoWatcher first(first_loop, pipe.read_fd(), [&](unsigned) { ++first_calls; });
+  eddy::IoWatcher second(second_loop, pipe.read_fd(), [&](unsigned) { ++second_calls; });
+  first.start(kReadable | kExclusive);
+  second.start(kReadable | kExclusive);
+  pipe.write_byte();
+  ASSERT_TRUE(run_until(first_loop, [&] { return first_calls > 0; }));
+  ASSERT_TRUE(run_until(second_loop, [&] { return second_calls > 0; }));
+  first.stop();
+  second_calls = 0;
+  ASSERT_TRUE(run_until(second_loop, [&] { return second_calls > 0; }));
+  second.stop();
 }
 
 }  // namespace
