@@ -72,6 +72,9 @@ void TcpConnection::Deleter::operator()(TcpConnection* connection) const noexcep
 }
 
 TcpConnection::Ptr TcpConnection::adopt(Loop& loop, UniqueFd socket, const TcpConnectionOptions& options) {
+  // A socket of the caller's may be blocking; one a TcpServer accepted
+  // (adopt_shared) is not, and saves the fcntl.
+  sys::set_nonblocking(socket.get());
   auto setup = std::make_unique<ConnectionSetup>(loop, options);
   Ptr connection = adopt_shared(*setup, std::move(socket));
   connection->owns_setup_ = true;
@@ -80,7 +83,6 @@ TcpConnection::Ptr TcpConnection::adopt(Loop& loop, UniqueFd socket, const TcpCo
 }
 
 TcpConnection::Ptr TcpConnection::adopt_shared(ConnectionSetup& setup, UniqueFd socket) {
-  sys::set_nonblocking(socket.get());
   if (setup.options.no_delay) {
     sys::set_no_delay(socket.get());
   }

@@ -195,7 +195,8 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   TcpConnection(detail::ConnectionSetup* setup, bool owns_setup, UniqueFd socket);
   ~TcpConnection();
 
-  // adopt() for a connection whose setup its owner keeps (TcpServer).
+  // adopt() for a connection whose setup its owner keeps (TcpServer), of
+  // a socket that is already non-blocking (accept4 with SOCK_NONBLOCK).
   static Ptr adopt_shared(detail::ConnectionSetup& setup, UniqueFd socket);
 
   static void on_ready(detail::IoHandle& handle, unsigned events);
