@@ -46,8 +46,19 @@ CpuMark read_cpu(const LoadOptions& options) {
 
 class Runner {
  public:
-  Runner(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress)
-      : options_(options), on_progress_(on_progress), payload_(options.size) {}
+  Runner(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress,
+         InterruptRequest& interrupt)
+      : options_(options), on_progress_(on_progress), interrupt_(interrupt), payload_(options.size) {
+    interrupt_.listen([this](int signo) {
+      const std::lock_guard lock(coordinator_.mutex);
+      interrupted_by_ = signo;
+      coordinator_.changed.notify_all();
+    });
+  }
+  ~Runner() { interrupt_.listen(nullptr); }
+
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
 
   LoadResult run();
 
@@ -57,8 +68,14 @@ class Runner {
     std::unique_lock lock(coordinator_.mutex);
     return coordinator_.changed.wait_until(lock, deadline, done_waiting);
   }
+  // With the lock held, as in wait_until's predicates.
   bool all_done() const {
     return std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->shared().done; });
+  }
+  // Takes the lock; predicates read interrupted_by_ instead.
+  bool interrupted() {
+    const std::lock_guard lock(coordinator_.mutex);
+    return interrupted_by_ != 0;
   }
   // Posts to each worker whose loop exists and may still run tasks.
   template <typename Action>
@@ -71,14 +88,21 @@ class Runner {
     }
   }
   void launch_workers();
+  // Sums the connections the workers opened; with the lock held.
+  void count_connections(LoadResult& result) const;
+  // Warmup and measured interval, up to the duration, the message count, a
+  // stall or an interrupt. Returns whether the duration ran out.
+  bool measure(LoadResult& result);
   // One progress snapshot; returns the messages it counted.
   std::uint64_t take_snapshot(eddy::TimePoint start, eddy::TimePoint& last, bool warming_up);
   void stop_workers(LoadResult& result);
 
   const LoadOptions& options_;
   const std::function<void(const ProgressSample&)>& on_progress_;
+  InterruptRequest& interrupt_;
   const Payload payload_;
   Coordinator coordinator_;
+  int interrupted_by_ = 0;  // guarded by coordinator_.mutex; set from the signal thread
   Workers workers_;
   std::uint64_t generation_ = 0;
   LoadFigures progress_;  // the merged interval figures, reused every second
@@ -122,10 +146,35 @@ std::uint64_t Runner::take_snapshot(eddy::TimePoint start, eddy::TimePoint& last
   return progress_.messages;
 }
 
+void Runner::count_connections(LoadResult& result) const {
+  result.open_connections = 0;
+  for (const auto& worker : workers_) {
+    result.open_connections += worker->shared().open_connections;
+    if (result.backend.empty()) {
+      result.backend = worker->shared().backend;
+    }
+  }
+}
+
 void Runner::stop_workers(LoadResult& result) {
-  post_to_live([](LoadWorker& worker) { worker.stop(); });
+  {
+    const std::lock_guard lock(coordinator_.mutex);
+    for (const auto& worker : workers_) {
+      WorkerShared& shared = worker->shared();
+      if (shared.connected && !shared.done) {
+        worker->stop();
+      } else if (!shared.done) {
+        // An interrupt cut the connect phase short: its loop may not even
+        // exist yet, so it stops itself once its attempts are over.
+        shared.stop_when_connected = true;
+      }
+    }
+  }
   const bool stopped = wait_until(eddy::Clock::now() + kDrainTimeout + kStopSlack, [this] { return all_done(); });
   const std::lock_guard lock(coordinator_.mutex);
+  // Again: workers that an interrupt left connecting have finished since.
+  count_connections(result);
+  result.interrupted_by = interrupted_by_;
   for (const auto& worker : workers_) {
     const WorkerShared& shared = worker->shared();
     result.figures.merge(shared.measured);
@@ -154,19 +203,31 @@ LoadResult Runner::run() {
 
   // Connect phase: every attempt ends by itself within the connect timeout.
   wait_until(eddy::Clock::now() + options_.connect_timeout + kConnectSlack, [this] {
-    return std::all_of(workers_.begin(), workers_.end(),
-                       [](const auto& w) { return w->shared().connected || w->shared().done; });
+    return interrupted_by_ != 0 || std::all_of(workers_.begin(), workers_.end(),
+                                               [](const auto& w) { return w->shared().connected || w->shared().done; });
   });
   {
     const std::lock_guard lock(coordinator_.mutex);
-    for (const auto& worker : workers_) {
-      result.open_connections += worker->shared().open_connections;
-      if (result.backend.empty()) {
-        result.backend = worker->shared().backend;
-      }
-    }
+    count_connections(result);
+  }
+  bool duration_ran_out = false;
+  if (interrupted()) {
+    result.interrupted_in = RunPhase::kConnecting;  // nothing measured, no CPU read
+  } else {
+    duration_ran_out = measure(result);
   }
 
+  stop_workers(result);
+  result.time_limit_before_count =
+      options_.messages && duration_ran_out && result.figures.messages < *options_.messages;
+  for (const auto& worker : workers_) {
+    worker->release();
+  }
+  workers_.clear();  // joins
+  return result;
+}
+
+bool Runner::measure(LoadResult& result) {
   const eddy::TimePoint start = eddy::Clock::now();
   eddy::TimePoint measure_begin = start + options_.warmup;
   bool warming_up = options_.warmup.count() > 0;
@@ -191,8 +252,8 @@ LoadResult Runner::run() {
       wake = std::min(wake, measure_begin);
     }
     wake = std::min(wake, end);
-    if (wait_until(wake, [this] { return all_done(); })) {
-      break;  // every connection finished: message count reached, or all failed
+    if (wait_until(wake, [this] { return all_done() || interrupted_by_ != 0; })) {
+      break;  // every connection finished (message count reached, or all failed), or a signal
     }
     const eddy::TimePoint now = eddy::Clock::now();
     if (warming_up && now >= measure_begin) {
@@ -215,9 +276,12 @@ LoadResult Runner::run() {
       break;
     }
   }
+  if (warming_up && interrupted()) {
+    result.interrupted_in = RunPhase::kWarmup;
+  }
 
   // The measured interval ends when the last worker finished by itself, or
-  // now, at the duration or a stall.
+  // now, at the duration, a stall or an interrupt.
   eddy::TimePoint finish = eddy::Clock::now();
   if (wait_until(finish, [this] { return all_done(); })) {
     const std::lock_guard lock(coordinator_.mutex);
@@ -238,21 +302,14 @@ LoadResult Runner::run() {
   } else if (options_.server_pid) {
     result.server_cpu_error = !begin_mark.server_error.empty() ? begin_mark.server_error : end_mark.server_error;
   }
-
-  stop_workers(result);
-  result.time_limit_before_count =
-      options_.messages && finish >= end && result.figures.messages < *options_.messages;
-  for (const auto& worker : workers_) {
-    worker->release();
-  }
-  workers_.clear();  // joins
-  return result;
+  return finish >= end;
 }
 
 }  // namespace
 
-LoadResult run_load(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress) {
-  auto runner = std::make_unique<Runner>(options, on_progress);
+LoadResult run_load(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress,
+                    InterruptRequest& interrupt) {
+  auto runner = std::make_unique<Runner>(options, on_progress, interrupt);
   LoadResult result = runner->run();
   if (result.threads_stuck) {
     // The stuck threads still use the payload and the coordinator: keep

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cpu_usage.hpp"
+#include "interrupt_request.hpp"
 #include "load_options.hpp"
 #include "load_stats.hpp"
 
@@ -20,6 +21,9 @@ struct ProgressSample {
   bool warming_up = false;
 };
 
+// Where a run was when a signal ended it.
+enum class RunPhase { kConnecting, kWarmup, kMeasuring };
+
 // Everything a run measured, for the report.
 struct LoadResult {
   std::size_t threads = 0;
@@ -38,6 +42,9 @@ struct LoadResult {
   bool stalled = false;                  // --messages: no reply for kStallTimeout
   bool threads_stuck = false;            // a worker did not stop: the process must _Exit
   std::string failure;                   // a worker could not run (e.g. no event loop)
+
+  int interrupted_by = 0;                          // SIGINT or SIGTERM when a signal ended the run early; else 0
+  RunPhase interrupted_in = RunPhase::kMeasuring;  // with interrupted_by; kMeasuring also for the stop
 };
 
 // With --messages and no --duration, a run with messages in flight and no
@@ -49,6 +56,14 @@ inline constexpr std::chrono::seconds kStallTimeout{10};
 // about once per second when given. Never takes longer than the connect
 // timeout + warmup + duration + a few seconds: a worker that does not stop
 // is left behind with threads_stuck set.
-LoadResult run_load(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress);
+//
+// A request on `interrupt` (from any thread, even before the call) ends
+// the connect phase, the warmup or the measurement at once: the workers
+// are stopped as at the end of the duration, and the result holds what was
+// measured up to then, with interrupted_by set. The stop itself still
+// takes up to a few seconds (the drain; a worker still connecting stops
+// once its attempts end, or is left behind with threads_stuck).
+LoadResult run_load(const LoadOptions& options, const std::function<void(const ProgressSample&)>& on_progress,
+                    InterruptRequest& interrupt);
 
 }  // namespace eddy_load

@@ -28,13 +28,22 @@ void LoadWorker::run() {
   try {
     // Built on this thread, so that the loop and every watcher belong to it.
     loop_.emplace(eddy::LoopOptions{options_.backend});
+    {
+      // Now, not once connected: an interrupt may end the run before that.
+      const std::lock_guard lock(coordinator_.mutex);
+      shared_.backend = loop_->backend_name();
+    }
     driver_ = make_driver(DriverContext{*loop_, options_, payload_, stats_, first_connection_, connection_count_});
     driver_->connect([this] {
       const std::lock_guard lock(coordinator_.mutex);
       shared_.connected = true;
-      shared_.backend = loop_->backend_name();
       shared_.open_connections = driver_->open_connections();
       coordinator_.changed.notify_all();
+      if (shared_.stop_when_connected) {
+        // Posted, not called: this runs inside the driver's connect
+        // callback, and halt() takes the lock.
+        loop_->post([this] { halt(); });
+      }
     });
     loop_->run();
   } catch (const std::exception& e) {
@@ -84,18 +93,20 @@ void LoadWorker::request_snapshot(std::uint64_t generation) {
 }
 
 void LoadWorker::stop() {
-  loop_->post([this] {
-    stats_.set_measuring(false);
-    stats_.stop();
-    {
-      // The figures as of the end of the measured interval, in case the
-      // drain does not finish in time.
-      const std::lock_guard lock(coordinator_.mutex);
-      publish_totals();
-      coordinator_.changed.notify_all();
-    }
-    driver_->stop();
-  });
+  loop_->post([this] { halt(); });
+}
+
+void LoadWorker::halt() {
+  stats_.set_measuring(false);
+  stats_.stop();
+  {
+    // The figures as of the end of the measured interval, in case the
+    // drain does not finish in time.
+    const std::lock_guard lock(coordinator_.mutex);
+    publish_totals();
+    coordinator_.changed.notify_all();
+  }
+  driver_->stop();
 }
 
 void LoadWorker::release() {

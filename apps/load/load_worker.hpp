@@ -41,6 +41,9 @@ struct WorkerShared {
   ErrorCounts errors;
   FirstErrors first_errors;
   eddy::TimePoint finished_at{};  // when done was set
+  // Set by the main thread when the run ended (an interrupt) before
+  // `connected`: the worker then stops once its attempts are over.
+  bool stop_when_connected = false;
 };
 
 // One thread with its own Loop and driver, serving a contiguous range of the
@@ -63,6 +66,8 @@ class LoadWorker {
   void launch();
 
   // Main thread only, after `connected` or `done`, and before release().
+  // Before `connected`, the main thread sets stop_when_connected instead of
+  // calling stop().
   void start(bool measuring);
   void begin_measuring();
   void request_snapshot(std::uint64_t generation);
@@ -76,6 +81,7 @@ class LoadWorker {
 
  private:
   void run();
+  void halt();            // stop()'s work, on the loop's thread
   void publish_totals();  // with the lock held
 
   const LoadOptions& options_;

@@ -7,9 +7,15 @@
 // Exit codes: 0 when the run went through without error (UDP losses are
 // reported, not errors); 1 when a connection failed, was reset or closed by
 // the server, an echo differed from what was sent, or the run could not
-// finish; 2 for a bad command line.
+// finish; 2 for a bad command line; 128 + signo (130 for SIGINT, 143 for
+// SIGTERM) when a signal ended the run early: the summary of what was
+// measured is printed, marked as interrupted, and errors counted so far are
+// still reported on stderr, but the signal's code wins over 1. A second
+// signal exits with 128 + signo at once, printing nothing more.
 
 #include "cpu_usage.hpp"
+#include "interrupt_request.hpp"
+#include "interrupt_signals.hpp"
 #include "load_driver.hpp"
 #include "load_options.hpp"
 #include "load_runner.hpp"
@@ -46,6 +52,7 @@ using eddy_load::LoadResult;
 constexpr int kExitOk = 0;
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitSignalBase = 128;  // + signo, as a shell reports a process killed by it
 
 // Limits that keep one run's memory bounded: a message is generated in one
 // buffer, and connection ids are 32-bit in the payload header.
@@ -215,8 +222,10 @@ int report_errors(const LoadOptions& options, const LoadResult& result, const ed
     code = kExitRuntimeError;
   }
   // Connected, no other error, and still nothing came back: a server that
-  // accepts and never answers must not pass for one that works.
-  if (code == kExitOk && result.open_connections > 0 && result.figures.messages == 0 && !result.stalled) {
+  // accepts and never answers must not pass for one that works. Unless the
+  // operator cut the run short: zero in the table then says enough.
+  if (code == kExitOk && result.open_connections > 0 && result.figures.messages == 0 && !result.stalled &&
+      result.interrupted_by == 0) {
     if (options.udp) {
       report("no reply from " + server + " over UDP: " + plural(result.errors.timeout, "datagram") + " lost");
     } else {
@@ -255,22 +264,36 @@ int run(const LoadOptions& options) {
       std::fprintf(stderr, "%s\n", eddy_load::format_progress(sample).c_str());
     };
   }
-  const LoadResult result = eddy_load::run_load(options, on_progress);
+  // Before any other thread, so that every thread inherits the mask that
+  // blocks SIGINT and SIGTERM. It lives until the summary is out, so that a
+  // second signal exits at once up to then.
+  eddy_load::InterruptRequest interrupt;
+  const eddy_load::InterruptSignals signals(options.backend, [&interrupt](int signo) { interrupt.request(signo); });
+  const LoadResult result = eddy_load::run_load(options, on_progress, interrupt);
   const eddy_load::Summary summary = eddy_load::summarize(result);
-  // Without a single connection there is nothing to tabulate; scripts still
-  // get their JSON object, with the errors in it.
+  const bool interrupted = result.interrupted_by != 0;
+  // Without a single connection there is nothing to tabulate, unless the
+  // table is the only place that says the run was interrupted; scripts
+  // always get their JSON object, with the errors in it.
   if (options.json) {
     eddy_load::print_json(stdout, options, result, summary);
-  } else if (result.open_connections > 0) {
+  } else if (result.open_connections > 0 || interrupted) {
     eddy_load::print_table(stdout, options, result, summary);
   }
   std::fflush(stdout);
-  const int code = report_errors(options, result, summary);
+  int code = report_errors(options, result, summary);
+  if (interrupted) {
+    code = kExitSignalBase + result.interrupted_by;
+  }
   if (result.threads_stuck) {
-    report("worker threads did not stop within " + std::to_string(eddy_load::kDrainTimeout.count()) +
-           " s of the end; exiting");
+    if (interrupted && result.interrupted_in == eddy_load::RunPhase::kConnecting) {
+      report("connect attempts still under way after the interrupt; exiting");  // they cannot be cancelled
+    } else {
+      report("worker threads did not stop within " + std::to_string(eddy_load::kDrainTimeout.count()) +
+             " s of the end; exiting");
+    }
     std::fflush(stderr);
-    std::_Exit(kExitRuntimeError);  // they cannot be joined
+    std::_Exit(interrupted ? code : kExitRuntimeError);  // they cannot be joined
   }
   return code;
 }

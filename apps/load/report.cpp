@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "interrupt_request.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -27,6 +29,27 @@ std::string json_string(const std::string& text) {
     }
   }
   return quoted + "\"";
+}
+
+// The table's line for a run that a signal ended, after its label.
+std::string interruption(const LoadOptions& options, const LoadResult& result, const Summary& summary) {
+  std::string line = std::string("by ") + signal_name(result.interrupted_by);
+  switch (result.interrupted_in) {
+    case RunPhase::kConnecting:
+      return line + " while connecting: nothing measured";
+    case RunPhase::kWarmup:
+      return line + " during the warmup: nothing measured";
+    case RunPhase::kMeasuring:
+      break;
+  }
+  char text[96];
+  if (options.duration) {
+    std::snprintf(text, sizeof text, " after %.2f s of %g s", summary.seconds, to_seconds(*options.duration));
+  } else {
+    std::snprintf(text, sizeof text, " after %.2f s, %" PRIu64 " of %" PRIu64 " messages", summary.seconds,
+                  result.figures.messages, options.messages.value_or(0));
+  }
+  return line + text;
 }
 
 }  // namespace
@@ -76,6 +99,9 @@ void print_table(std::FILE* out, const LoadOptions& options, const LoadResult& r
   std::fprintf(out, "%s %s, %zu connections x %zu B, depth %zu, %zu thread%s (%s)%s\n", protocol(options),
                options.server.to_string().c_str(), options.connections, options.size, options.depth, result.threads,
                result.threads == 1 ? "" : "s", result.backend.c_str(), options.rate > 0 ? ", fixed rate" : "");
+  if (result.interrupted_by != 0) {
+    std::fprintf(out, "  %-16s %s\n", "interrupted", interruption(options, result, summary).c_str());
+  }
   std::fprintf(out, "  %-16s %.3f s", "measured", summary.seconds);
   if (options.warmup.count() > 0) {
     std::fprintf(out, " (after %.2f s warmup)", to_seconds(options.warmup));
@@ -122,6 +148,10 @@ void print_json(std::FILE* out, const LoadOptions& options, const LoadResult& re
                ",\"timeout\":%" PRIu64 "},",
                result.errors.connect, result.errors.reset, result.errors.mismatch, result.errors.timeout);
   std::fprintf(out, "\"generator_cpu_percent\":%.3f", summary.generator_cpu_percent);
+  std::fprintf(out, ",\"interrupted\":%s", result.interrupted_by != 0 ? "true" : "false");
+  if (result.interrupted_by != 0) {
+    std::fprintf(out, ",\"interrupted_by\":\"%s\"", signal_name(result.interrupted_by));
+  }
   if (options.server_pid) {
     if (summary.server_cpu_seconds) {
       std::fprintf(out, ",\"server_cpu_seconds\":%.6f", *summary.server_cpu_seconds);

@@ -4,17 +4,26 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace echo_test {
 
 LoadRun run_load(std::vector<std::string> args, std::chrono::seconds timeout) {
+  ChildProcess process = start_load(std::move(args));
+  return wait_load(process, deadline_in(timeout));
+}
+
+ChildProcess start_load(std::vector<std::string> args) {
   if (std::find(args.begin(), args.end(), "--backend") == args.end()) {
     args.push_back("--backend");
     args.push_back(backend_under_test());
   }
-  ChildProcess process = ChildProcess::spawn(EDDY_LOAD_PATH, args);
+  return ChildProcess::spawn(EDDY_LOAD_PATH, args);
+}
+
+LoadRun wait_load(ChildProcess& process, Deadline deadline) {
   LoadRun run;
-  run.status = process.wait_exit(deadline_in(timeout));
+  run.status = process.wait_exit(deadline);
   run.out = process.out();
   run.err = process.err();
   return run;

@@ -23,6 +23,14 @@ struct LoadRun {
 // duration plus a few seconds, so a test gives it that and a margin.
 LoadRun run_load(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// Starts eddy-load as run_load() does, without waiting for it: for tests
+// that signal it mid-run. The ChildProcess kills it when destroyed.
+ChildProcess start_load(std::vector<std::string> args);
+
+// Waits for `process` to exit until `deadline` and takes its output; status
+// is nullopt when it is still running then.
+LoadRun wait_load(ChildProcess& process, Deadline deadline);
+
 // A number in eddy-load's one-line JSON: the value of "key", or of "key"
 // inside the object "outer" when given. nullopt when absent or not a number.
 std::optional<double> json_number(const std::string& json, std::string_view key, std::string_view outer = {});
