@@ -5,22 +5,27 @@
 # under connection churn from eddy-bench-churn (connect, one 64-byte echo,
 # close). Rounds alternate the two servers, so both see the same machine;
 # the table gives medians over rounds of the server's CPU per connection
-# (all its threads) and the split between its two loop threads.
+# (all its threads) and the split between its two loop threads. With
+# --syscalls the servers run under `strace -f -c` instead, and the table
+# gives system calls per connection, which do not depend on the machine's
+# noise (the CPU figures of such a run mean nothing: strace dominates them).
 #
-#   bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T]
+#   bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T] [--syscalls]
 #
 # Needs a release build (cmake --preset release && cmake --build --preset release).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$root/build/release
-rounds=5 duration=3 clients=4 threads=2
+rounds=5 duration=3 clients=4 threads=2 syscalls=false
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    *) echo "usage: bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T]" >&2; exit 2 ;;
+    --syscalls) syscalls=true; shift ;;
+    *) echo "usage: bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T] [--syscalls]" >&2
+       exit 2 ;;
   esac
 done
 echo_bin=$build/apps/echo/eddy-echo
@@ -29,8 +34,13 @@ for bin in "$echo_bin" "$churn_bin"; do
   [ -x "$bin" ] || { echo "bench/accept/run.sh: $bin is not built" >&2; exit 1; }
 done
 results=$(mktemp -d)
-server_pid=
-trap '[ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$results"' EXIT
+server_pid= strace_pid=
+trap '[ -n "$strace_pid" ] && kill "$strace_pid" 2>/dev/null; [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null
+      rm -rf "$results"' EXIT
+if $syscalls && ! command -v strace >/dev/null; then
+  echo "bench/accept/run.sh: --syscalls needs strace (apt-get install strace)" >&2
+  exit 1
+fi
 
 # Below the ephemeral range, which the churn's own client ports sweep.
 port=$((20000 + RANDOM % 10000))
@@ -44,8 +54,16 @@ for round in $(seq "$rounds"); do
       kill -0 "$server_pid" 2>/dev/null || { echo "bench/accept/run.sh: eddy-echo did not start" >&2; exit 1; }
       sleep 0.1
     done
+    if $syscalls; then
+      strace -f -c -p "$server_pid" -o "$results/$mode.strace.$round" 2>/dev/null & strace_pid=$!
+      sleep 0.5  # attached to every thread before the first client
+    fi
     timeout $((${duration%.*} + 30)) "$churn_bin" --port "$port" --clients "$clients" --duration "$duration" \
       --server-pid "$server_pid" >>"$results/$mode.jsonl"
+    if $syscalls; then
+      kill -INT "$strace_pid"; wait "$strace_pid" || true
+      strace_pid=
+    fi
     kill "$server_pid"; timeout 10 tail --pid="$server_pid" -f /dev/null || kill -9 "$server_pid"
     wait "$server_pid" 2>/dev/null || true
     server_pid=
@@ -54,9 +72,33 @@ for round in $(seq "$rounds"); do
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$results" "$threads" <<'PY'
-import json, statistics, sys
-results, threads = sys.argv[1], int(sys.argv[2])
+python3 - "$results" "$threads" "$syscalls" <<'PY'
+import glob, json, statistics, sys
+results, threads, syscalls = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "true"
+
+def strace_counts(path):
+    # strace -c: "% time  seconds  usecs/call  calls  [errors]  syscall"
+    counts = {}
+    for line in open(path):
+        fields = line.split()
+        if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
+            counts[fields[-1]] = int(fields[3])
+    return counts
+
+if syscalls:
+    print(f"| eddy-echo --threads {threads} | system calls per connection | of which |")
+    print("|---|---|---|")
+    for mode in ("shared", "reuse-port"):
+        runs = [json.loads(line) for line in open(f"{results}/{mode}.jsonl")]
+        per_round = []
+        for r, path in zip(runs, sorted(glob.glob(f"{results}/{mode}.strace.*"))):
+            per_round.append({k: v / r["connections"] for k, v in strace_counts(path).items()})
+        total = statistics.median(sum(c.values()) for c in per_round)
+        names = sorted(per_round[0], key=lambda k: -per_round[0][k])
+        detail = ", ".join(f"{k} {statistics.median(c.get(k, 0) for c in per_round):.2f}" for k in names[:8])
+        print(f"| {mode} | {total:.2f} | {detail} |")
+    sys.exit(0)
+
 rows = {}
 for mode in ("shared", "reuse-port"):
     runs = [json.loads(line) for line in open(f"{results}/{mode}.jsonl")]
