@@ -50,7 +50,8 @@ if(EDDY_BUILD_COMPAT)
   install(TARGETS eddy_event eddy_event_shared
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(TARGETS eddy_event_dropin_event eddy_event_dropin_event_core
+  install(TARGETS eddy_event_dropin_event eddy_event_dropin_event_core eddy_event_dropin_event_extra
+                  eddy_event_dropin_event_pthreads
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/eddy/libevent-dropin)
   configure_file(cmake/eddy-event.pc.in ${PROJECT_BINARY_DIR}/eddy-event.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/eddy-event.pc DESTINATION ${eddy_pc_dir})

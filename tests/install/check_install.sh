@@ -85,7 +85,8 @@ expected_files() {
   if [[ $1 == true ]]; then
     (cd "$source_dir/compat/include" && find . -type f) | sed "s|^\./|$includedir/eddy-event/|"
     for file in libeddy_event.a libeddy_event.so libeddy_event.so.0 "libeddy_event.so.$version" \
-      pkgconfig/eddy-event.pc eddy/libevent-dropin/libevent-2.1.so.7 eddy/libevent-dropin/libevent_core-2.1.so.7; do
+      pkgconfig/eddy-event.pc eddy/libevent-dropin/libevent-2.1.so.7 eddy/libevent-dropin/libevent_core-2.1.so.7 \
+      eddy/libevent-dropin/libevent_extra-2.1.so.7 eddy/libevent-dropin/libevent_pthreads-2.1.so.7; do
       echo "$libdir/$file"
     done
   fi
