@@ -3,6 +3,7 @@
 #include "current_base.hpp"
 #include "event_base.hpp"
 #include "log.hpp"
+#include "mem.hpp"
 
 #include <event2/event_compat.h>
 #include <event2/thread.h>
@@ -13,8 +14,8 @@
 #include <string>
 #include <vector>
 
-namespace eddy::compat {
-event_base* current_base = nullptr;
+extern "C" {
+event_base* event_global_current_base_ = nullptr;
 }
 
 using namespace eddy::compat;
@@ -61,7 +62,11 @@ event_base* make_base(const event_config* config) {
       continue;
     }
     try {
-      auto* base = new event_base(method, flags);
+      auto* base = mem_new<event_base>(method, flags);
+      if (base == nullptr) {
+        EDDY_COMPAT_WARN("event_base_new: out of memory");
+        return nullptr;
+      }
       if (use_env && std::getenv("EVENT_SHOW_METHOD") != nullptr) {
         log_message(EVENT_LOG_MSG, "libevent using: %s", method.c_str());
       }
@@ -79,8 +84,14 @@ event_base* make_base(const event_config* config) {
 
 extern "C" {
 
-struct event_config* event_config_new(void) { return new (std::nothrow) event_config; }
-void event_config_free(struct event_config* cfg) { delete cfg; }
+struct event_config* event_config_new(void) {
+  try {
+    return mem_new<event_config>();
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void event_config_free(struct event_config* cfg) { mem_delete(cfg); }
 
 int event_config_avoid_method(struct event_config* cfg, const char* method) {
   try {
@@ -119,10 +130,18 @@ void event_base_free(struct event_base* base) {
   if (base == current_base) {
     current_base = nullptr;
   }
-  delete base;
+  mem_delete(base);
 }
 
-void event_base_free_nofinalize(struct event_base* base) { event_base_free(base); }
+void event_base_free_nofinalize(struct event_base* base) {
+  if (base == nullptr) {
+    base = current_base;
+  }
+  if (base != nullptr) {
+    base->run_finalizers_on_free = false;
+  }
+  event_base_free(base);
+}
 
 int event_reinit(struct event_base* base) { return base->reinit(); }
 
@@ -210,25 +229,14 @@ int event_base_update_cache_time(struct event_base* base) {
 void event_base_dump_events(struct event_base* base, FILE* out) { base->dump(out); }
 
 int event_base_foreach_event(struct event_base* base, event_base_foreach_event_cb fn, void* arg) {
-  // Collected first: the callback may not change the base, but the lists
-  // are walked more simply this way.
-  std::vector<const event*> events;
+  if (base == nullptr || fn == nullptr) {
+    return -1;
+  }
+  // Collected first: the walk then does not depend on the lists, which the
+  // callback must not change anyway.
+  std::vector<event*> events;
   try {
-    for (int fd = 0; fd < base->fds.fd_limit(); ++fd) {
-      for (event* ev = base->fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
-        events.push_back(ev);
-      }
-    }
-    for (int signo = 1; signo < NSIG; ++signo) {
-      for (event* ev = base->signals.first(signo); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
-        events.push_back(ev);
-      }
-    }
-    for (std::size_t i = 0; i < base->timeouts.size(); ++i) {
-      if (!has_flag(base->timeouts.at(i), EVLIST_INSERTED)) {
-        events.push_back(base->timeouts.at(i));
-      }
-    }
+    events = base->all_events();
   } catch (const std::bad_alloc&) {
     return -1;
   }
@@ -242,6 +250,18 @@ int event_base_foreach_event(struct event_base* base, event_base_foreach_event_c
 
 void event_base_active_by_fd(struct event_base* base, evutil_socket_t fd, short events) {
   base->on_loop_thread([&] {
+    // As in libevent: with EV_TIMEOUT, the events on `fd` that have a
+    // timeout time out now, and readiness is not simulated.
+    // (Activating leaves the timeout heap as it is, so it can be walked.)
+    if ((events & EV_TIMEOUT) != 0) {
+      for (std::size_t i = 0; i < base->timeouts.size(); ++i) {
+        if (base->timeouts.at(i)->ev_fd == fd) {
+          base->activate(base->timeouts.at(i), EV_TIMEOUT, 1);
+        }
+      }
+      return;
+    }
+    events &= EV_READ | EV_WRITE | EV_CLOSED;
     for (event* ev = base->fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
       if ((ev->ev_events & events) != 0) {
         base->activate(ev, ev->ev_events & events, 1);
@@ -260,10 +280,37 @@ void event_base_active_by_signal(struct event_base* base, int sig) {
 
 struct event* event_base_get_running_event(struct event_base* base) { return base->current_event; }
 
-// Common timeouts are a libevent optimisation for many equal timeouts; the
-// duration itself works as a plain timeout here.
-const struct timeval* event_base_init_common_timeout(struct event_base*, const struct timeval* duration) {
-  return duration;
+// Not in libevent's public headers, but exported by libevent and called by
+// code built with its private ones (its regression tests, and libevent's
+// own evdns, which keeps a base's loop alive while a lookup is pending):
+// a "virtual" event keeps the loop from exiting for want of events, and
+// counts in EVENT_BASE_COUNT_VIRTUAL.
+void event_base_add_virtual_(struct event_base* base);
+void event_base_del_virtual_(struct event_base* base);
+
+void event_base_add_virtual_(struct event_base* base) {
+  base->on_loop_thread([&] {
+    ++base->virtual_count;
+    if (base->virtual_count > base->virtual_count_max) {
+      base->virtual_count_max = base->virtual_count;
+    }
+  });
+}
+
+void event_base_del_virtual_(struct event_base* base) {
+  base->on_loop_thread([&] {
+    if (base->virtual_count > 0) {
+      --base->virtual_count;
+    }
+  });
+}
+
+const struct timeval* event_base_init_common_timeout(struct event_base* base, const struct timeval* duration) {
+  try {
+    return base->common_timeout(duration);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
 }
 
 int event_base_dispatch(struct event_base* base) { return event_base_loop(base, 0); }
@@ -331,21 +378,12 @@ int event_once(evutil_socket_t fd, short events, void (*callback)(evutil_socket_
 const char* event_get_method(void) { return current_base != nullptr ? event_base_get_method(current_base) : nullptr; }
 int event_priority_init(int n) { return current_base != nullptr ? event_base_priority_init(current_base, n) : -1; }
 
-// The version of libevent whose API this is; the string names eddy too, and
-// still starts with "2.1.12" for programs that parse it.
-const char* event_get_version(void) { return "2.1.12-stable-eddy"; }
+// The version of libevent whose API this is, exactly as libevent gives it:
+// programs compare it with LIBEVENT_VERSION from the headers they were
+// built with.
+const char* event_get_version(void) { return LIBEVENT_VERSION; }
 ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
 
-// eddy allocates with malloc and operator new; replacement allocators are
-// accepted and not used (docs/compat.md).
-void event_set_mem_functions(void* (*)(size_t), void* (*)(void*, size_t), void (*)(void*)) {}
-
 void libevent_global_shutdown(void) {}
-
-// Thread support: see event2/thread.h. Calls from other threads are handed
-// to the loop's thread whether or not this was called.
-int evthread_use_pthreads(void) { return 0; }
-int evthread_make_base_notifiable(struct event_base*) { return 0; }
-void evthread_enable_lock_debugging(void) {}
 
 }  // extern "C"

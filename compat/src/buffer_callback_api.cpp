@@ -1,13 +1,21 @@
 // The C entry points of evbuffer's change callbacks (event2/buffer.h, and
 // evbuffer_setcb from event2/buffer_compat.h).
 #include "evbuffer.hpp"
+#include "mem.hpp"
 
-#include <new>
+namespace {
+
+// The program's flags are kept as given (only EVBUFFER_CB_ENABLED means
+// anything); the high 16 bits are libevent's own and cannot be set.
+constexpr ev_uint32_t kInternalFlags = 0xffff0000;
+
+}  // namespace
 
 extern "C" {
 
 struct evbuffer_cb_entry* evbuffer_add_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg) {
-  auto* entry = new (std::nothrow) evbuffer_cb_entry{buffer->callbacks, cb, nullptr, cbarg, EVBUFFER_CB_ENABLED};
+  auto* entry =
+      eddy::compat::mem_new<evbuffer_cb_entry>(buffer->callbacks, cb, nullptr, cbarg, ev_uint32_t{EVBUFFER_CB_ENABLED});
   if (entry != nullptr) {
     buffer->callbacks = entry;
   }
@@ -18,7 +26,7 @@ int evbuffer_remove_cb_entry(struct evbuffer* buffer, struct evbuffer_cb_entry* 
   for (evbuffer_cb_entry** link = &buffer->callbacks; *link != nullptr; link = &(*link)->next) {
     if (*link == ent) {
       *link = ent->next;
-      delete ent;
+      eddy::compat::mem_delete(ent);
       return 0;
     }
   }
@@ -35,12 +43,12 @@ int evbuffer_remove_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg
 }
 
 int evbuffer_cb_set_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
-  cb->flags |= flags & EVBUFFER_CB_ENABLED;
+  cb->flags |= flags & ~kInternalFlags;
   return 0;
 }
 
 int evbuffer_cb_clear_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
-  cb->flags &= ~(flags & EVBUFFER_CB_ENABLED);
+  cb->flags &= ~(flags & ~kInternalFlags);
   return 0;
 }
 
@@ -52,10 +60,11 @@ void evbuffer_cb_unsuspend(struct evbuffer*, struct evbuffer_cb_entry*) {}
 int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
   while (evbuffer_cb_entry* entry = buffer->callbacks) {
     buffer->callbacks = entry->next;
-    delete entry;
+    eddy::compat::mem_delete(entry);
   }
   if (cb != nullptr) {
-    auto* entry = new (std::nothrow) evbuffer_cb_entry{nullptr, nullptr, cb, cbarg, EVBUFFER_CB_ENABLED};
+    auto* entry =
+        eddy::compat::mem_new<evbuffer_cb_entry>(nullptr, nullptr, cb, cbarg, ev_uint32_t{EVBUFFER_CB_ENABLED});
     if (entry == nullptr) {
       return -1;
     }
@@ -65,13 +74,14 @@ int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
 }
 
 int evbuffer_defer_callbacks(struct evbuffer* buffer, struct event_base* base) {
-  if (buffer->deferred) {
+  if (buffer->deferred_cbs) {
     event_del(&buffer->deferred_event);
   }
   event_assign(
       &buffer->deferred_event, base, -1, 0,
       [](evutil_socket_t, short, void* arg) { static_cast<evbuffer*>(arg)->run_callbacks(); }, buffer);
-  buffer->deferred = true;
+  buffer->deferred_cbs = 1;
+  buffer->cb_queue = base;
   return 0;
 }
 

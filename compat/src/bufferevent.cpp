@@ -3,7 +3,6 @@
 // not depend on the kind.
 #include "bufferevent.hpp"
 
-#include "current_base.hpp"
 #include "event_base.hpp"
 
 #include <cerrno>
@@ -30,28 +29,14 @@ void watch_input_level(evbuffer* input, const evbuffer_cb_info*, void* arg) {
 
 }  // namespace
 
-namespace {
-
-std::shared_ptr<eddy::BlockPool> pool_of(event_base* base) {
-  if (base == nullptr) {
-    base = eddy::compat::current_base;  // where bufferevent_new's events go
-  }
-  return base != nullptr ? base->block_pool : std::make_shared<eddy::BlockPool>();
-}
-
-}  // namespace
-
 BufferEvent::BufferEvent(event_base* base, const bufferevent_ops& ops, int opts)
-    : pool(pool_of(base)),
-      input_buffer(*pool),
-      output_buffer(*pool),
-      options(opts),
-      max_read(kDefaultMaxRead),
-      max_write(kDefaultMaxWrite) {
+    : options(opts), max_read(kDefaultMaxRead), max_write(kDefaultMaxWrite) {
   bev.ev_base = base;
   bev.be_ops = &ops;
   bev.input = &input_buffer;
   bev.output = &output_buffer;
+  input_buffer.parent = &bev;
+  output_buffer.parent = &bev;
   // Writing is on from the start, so that a first write is sent; reading
   // waits to be enabled (libevent's defaults).
   bev.enabled = EV_WRITE;

@@ -7,7 +7,6 @@
 #include <event2/event.h>
 
 #include <cstddef>
-#include <memory>
 
 struct BufferEvent;
 
@@ -60,7 +59,6 @@ struct BufferEvent {
   void unsuspend_write(unsigned why) noexcept;
 
   bufferevent bev{};
-  std::shared_ptr<eddy::BlockPool> pool;  // before the buffers: they give their blocks back to it
   evbuffer input_buffer;
   evbuffer output_buffer;
   int options;

@@ -1,8 +1,9 @@
-// Socket bufferevents: libevent 2.1's bufferevent_sock, on eddy's Buffer
+// Socket bufferevents: libevent 2.1's bufferevent_sock, on evbuffer's own
 // I/O. Two differences from libevent, both about cost, not behaviour:
 //
-// - One read takes up to 64 KiB (one readv into the input's blocks), where
-//   libevent 2.1 reads 4 KiB at a time (and asks FIONREAD first).
+// - One read takes up to 64 KiB (one readv into up to 4 of the input's
+//   chains), where libevent 2.1 reads 4 KiB at a time (and asks FIONREAD
+//   first).
 // - Data added to the output is written in the same loop iteration, without
 //   registering for writability first: the write event is activated, as if
 //   the kernel had reported the socket writable (it nearly always is), and

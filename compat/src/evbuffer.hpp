@@ -1,121 +1,141 @@
 #pragma once
 
+#include "evbuffer_chain.hpp"
+
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include <eddy/buffer.hpp>
+#include <eddy/io_result.hpp>
 
-#include <cstdint>
-#include <string_view>
-#include <vector>
+#include <sys/uio.h>
 
-// An evbuffer: eddy's Buffer plus what libevent adds on top of a byte queue.
+#include <cstddef>
+
+struct bufferevent;
+
+// An evbuffer: libevent 2.1's struct evbuffer, field for field (x86-64,
+// built with thread support), since programs and libevent's own tests
+// walk its chains; eddy's extra state follows libevent's last field.
 //
-// - Change callbacks, told the size before and the bytes added and removed
-//   since their previous run; run after each change, or from a base's loop
-//   (evbuffer_defer_callbacks, which bufferevents use).
-// - Freezing either end.
-// - References (evbuffer_add_reference): the bytes are copied in, and the
-//   owner's cleanup runs when the last of them leaves the buffer, as
-//   libevent runs it when it frees the chunk that pointed at them. Positions
-//   are kept as stream offsets (bytes ever removed from the front, plus the
-//   offset in the buffer), so draining never has to walk the references.
+//   first -> [data] -> [data] -> [data] -> [empty] -> [empty] -> nullptr
+//                                  ^                     ^
+//                 *last_with_datap: the last chain       last
+//                 with bytes (first when none has any)
+//
+// - total_len is the sum of the chains' off.
+// - Chains after *last_with_datap are empty and writable: room reserved by
+//   evbuffer_expand or evbuffer_reserve_space. Every other chain has bytes,
+//   except when the buffer is empty.
+// - last_with_datap points at the `next` field (or `first`) that points at
+//   the last chain with bytes, so appending after it is O(1).
+//
+// What eddy adds over a chain of bytes, as libevent does: change callbacks,
+// told the size before and the bytes added and removed since their previous
+// run (n_add_for_cb, n_del_for_cb), run after each change or from a base's
+// loop (evbuffer_defer_callbacks, which bufferevents use); freezing either
+// end; references, multicast chains and file segments (evbuffer_chain.hpp).
+//
+// The member functions below keep the chains, the counts and the
+// references right; none runs the callbacks (the C entry points do, once
+// per call), and none checks freezing.
 struct evbuffer {
   evbuffer() = default;
-  explicit evbuffer(eddy::BlockPool& pool) : bytes(pool) {}
   ~evbuffer();
 
   evbuffer(const evbuffer&) = delete;
   evbuffer& operator=(const evbuffer&) = delete;
 
-  std::size_t size() const noexcept { return bytes.size(); }
+  std::size_t size() const noexcept { return total_len; }
 
-  // The operations below keep the callback counts and references right;
-  // none runs the callbacks (the C entry points do, once per call).
-  void append(const void* data, std::size_t n);
-  void append_reference(const void* data, std::size_t n, evbuffer_ref_cleanup_cb cleanup, void* extra);
-  void prepend(const void* data, std::size_t n);
+  // Copies bytes in at the end / the front; false when out of memory
+  // (nothing is added then).
+  bool append(const void* data, std::size_t n) noexcept;
+  bool prepend(const void* data, std::size_t n) noexcept;
+  // A chain made elsewhere (reference, file), at the end.
+  void append_chain(evbuffer_chain* chain) noexcept;
   void drain(std::size_t n) noexcept;
-  // Moves all of `from` to the end of this buffer.
+  // Moves all of `from`'s bytes, chains and all, to the end / the front.
   void take_all(evbuffer& from) noexcept;
-  // After bytes were added to `bytes` directly (read_from, commit).
-  void added(std::size_t n) noexcept { n_added += n; }
-  // One read(2) of at most max_bytes / one gathering write of at most
-  // max_bytes, counted as additions / removals (callbacks not run).
-  eddy::IoResult read_in(int fd, std::size_t max_bytes);
-  eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
+  void take_all_at_front(evbuffer& from) noexcept;
+  // Moves the first n bytes of this buffer to the end of `to`: whole chains
+  // relinked, a part of one copied. Returns how many moved.
+  std::size_t move_front(evbuffer& to, std::size_t n) noexcept;
 
-  // Calls f(data, size) for each block's bytes, head first, while f
-  // returns true. Allocates nothing for up to kSegmentsOnStack blocks.
-  template <typename F>
-  void for_each_segment(F&& f) const;
+  // Room at the end: n contiguous bytes in the last chain (nullptr when out
+  // of memory), or n bytes over at most n_vecs chains.
+  evbuffer_chain* expand_single(std::size_t n) noexcept;
+  bool expand_fast(std::size_t n, int n_vecs) noexcept;
+  // The room from the first chain that has some: at most n_vecs extents,
+  // stopping once they hold n bytes. Returns how many it filled.
+  int space_vecs(std::size_t n, iovec* vec, int n_vecs) noexcept;
+  // evbuffer_commit_space: 0, or -1 when vec is not what space_vecs gave.
+  int commit(const iovec* vec, int n_vecs) noexcept;
+  // The first n bytes made contiguous, or nullptr when out of memory.
+  unsigned char* pullup(std::size_t n) noexcept;
   // Copies up to n bytes starting `offset` bytes in; returns how many.
-  std::size_t copy_range(std::size_t offset, void* dest, std::size_t n) const;
-  // How many bytes from `from` on are among `set` (a run of CR and LF).
-  std::size_t run_length(std::size_t from, std::string_view set) const;
+  std::size_t copy_range(std::size_t offset, void* dest, std::size_t n) noexcept;
+
+  // One readv(2) of at most max_bytes into the room at the end (a new
+  // chain of up to 64 KiB when there is not enough), counted as additions.
+  eddy::IoResult read_in(int fd, std::size_t max_bytes) noexcept;
+  // One gathering write (or a sendfile(2) of a file chain) of at most
+  // max_bytes from the front, counted as removals.
+  eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
 
   // Runs the change callbacks now, or asks the base's loop to.
   void changed() noexcept;
   void run_callbacks() noexcept;
 
-  struct Reference {
-    std::int64_t end;  // stream offset just past the referenced bytes
-    evbuffer_ref_cleanup_cb cleanup;
-    const void* data;
-    std::size_t size;
-    void* extra;
-  };
-
-  eddy::Buffer bytes;
-  std::int64_t removed = 0;  // bytes ever taken from the front, minus those prepended
-  std::vector<Reference> references;
-
-  bool frozen_front = false;
-  bool frozen_back = false;
-  std::uint64_t flags = 0;
-
+  // libevent's fields, in libevent's order.
+  evbuffer_chain* first = nullptr;
+  evbuffer_chain* last = nullptr;
+  evbuffer_chain** last_with_datap = &first;
+  std::size_t total_len = 0;
+  std::size_t n_add_for_cb = 0;
+  std::size_t n_del_for_cb = 0;
+  void* lock = nullptr;  // never set: eddy's evbuffers are not locked
+  unsigned own_lock : 1 = 0;
+  unsigned freeze_start : 1 = 0;
+  unsigned freeze_end : 1 = 0;
+  unsigned deferred_cbs : 1 = 0;  // callbacks run from cb_queue's loop
+  ev_uint32_t flags = 0;          // EVBUFFER_FLAG_*
+  event_base* cb_queue = nullptr;
+  int refcnt = 1;
+  // libevent's handle for deferred callbacks; eddy's is deferred_event
+  // below. Kept (zero) so that the fields after it are where libevent has
+  // them.
+  event_callback deferred{};
   evbuffer_cb_entry* callbacks = nullptr;  // newest first, as libevent calls them
-  std::size_t n_added = 0;
-  std::size_t n_deleted = 0;
+  bufferevent* parent = nullptr;           // the bufferevent it belongs to, if any
 
-  // With evbuffer_defer_callbacks: the event that runs them from the loop.
-  bool deferred = false;
+  // eddy's: with evbuffer_defer_callbacks, the event that runs them.
   struct event deferred_event {};
 
-  // The reserved span of the last evbuffer_reserve_space().
-  char* reserved = nullptr;
-  std::size_t reserved_size = 0;
-
  private:
-  void release_references(bool all) noexcept;
+  // Frees the empty chains after the last one with bytes (all of them when
+  // the buffer is empty) / only those that cannot be written to.
+  void free_empty_tail() noexcept;
+  void free_unwritable_tail() noexcept;
+  // Frees the chains after `chain`, which becomes the last.
+  void free_after(evbuffer_chain* chain) noexcept;
+  // Links a list of chains at the end (after dropping the empty tail).
+  void append_list(evbuffer_chain* head, evbuffer_chain* tail, std::size_t bytes) noexcept;
+  // Detaches the chains with bytes; returns the first, sets tail and bytes.
+  evbuffer_chain* detach_data(evbuffer_chain*& tail, evbuffer_chain**& tail_link, std::size_t& bytes) noexcept;
+  // Moves last_with_datap forward to `chain`, which now has bytes.
+  void mark_written(evbuffer_chain* chain) noexcept;
+  // The first chain with room to append, or nullptr.
+  evbuffer_chain* first_with_space() const noexcept;
+  void link_at_end(evbuffer_chain* chain) noexcept;
 };
 
 // A change callback; in a singly linked list, newest first.
 struct evbuffer_cb_entry {
   evbuffer_cb_entry* next;
-  evbuffer_cb_func callback;   // or nullptr for the obsolete kind
-  evbuffer_cb obsolete;        // evbuffer_setcb's (old length, new length)
+  evbuffer_cb_func callback;  // or nullptr for the obsolete kind
+  evbuffer_cb obsolete;       // evbuffer_setcb's (old length, new length)
   void* arg;
   ev_uint32_t flags;
 };
-
-template <typename F>
-void evbuffer::for_each_segment(F&& f) const {
-  constexpr std::size_t kSegmentsOnStack = 16;
-  const std::size_t count = bytes.block_count();
-  iovec on_stack[kSegmentsOnStack];
-  std::vector<iovec> on_heap;
-  std::span<iovec> segments(on_stack);
-  if (count > kSegmentsOnStack) {
-    on_heap.resize(count);
-    segments = on_heap;
-  }
-  const std::size_t used = bytes.peek(segments);
-  for (std::size_t i = 0; i < used; ++i) {
-    if (!f(static_cast<const char*>(segments[i].iov_base), segments[i].iov_len)) {
-      return;
-    }
-  }
-}

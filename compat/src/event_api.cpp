@@ -2,6 +2,7 @@
 #include "current_base.hpp"
 #include "event_base.hpp"
 #include "log.hpp"
+#include "mem.hpp"
 
 #include <cstddef>
 #include <cstdlib>
@@ -79,12 +80,12 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
 
 struct event* event_new(struct event_base* base, evutil_socket_t fd, short events, event_callback_fn callback,
                         void* arg) {
-  auto* ev = static_cast<struct event*>(std::malloc(sizeof(struct event)));
+  auto* ev = static_cast<struct event*>(mem_malloc(sizeof(struct event)));
   if (ev == nullptr) {
     return nullptr;
   }
   if (event_assign(ev, base, fd, events, callback, arg) != 0) {
-    std::free(ev);
+    mem_free(ev);
     return nullptr;
   }
   return ev;
@@ -95,7 +96,7 @@ void event_free(struct event* ev) {
     return;
   }
   event_del(ev);
-  std::free(ev);
+  mem_free(ev);
 }
 
 void event_set(struct event* ev, evutil_socket_t fd, short events, void (*callback)(evutil_socket_t, short, void*),
@@ -135,8 +136,10 @@ int event_del(struct event* ev) {
     return -1;
   }
   // Not in any of the base's structures (or the base was freed, which
-  // cleared the flags): nothing of the base to touch.
-  if (!has_flag(ev, EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE)) {
+  // cleared the flags): nothing of the base to touch. A finalizing event
+  // stays queued for its finalizer, as in libevent.
+  if (!has_flag(ev, EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER) ||
+      has_flag(ev, EVLIST_FINALIZING)) {
     return 0;
   }
   return base->on_loop_thread([&] { return base->del(ev); });
@@ -160,6 +163,19 @@ void event_active(struct event* ev, int res, short ncalls) {
     return;
   }
   base->on_loop_thread([&] { base->activate(ev, res, ncalls); });
+}
+
+// libevent's internal "activate in the next iteration" (the active-later
+// queue that deferred callbacks use), exported by libevent and called by
+// code built with its private headers, such as its regression tests.
+void event_active_later_(struct event* ev, int res);
+
+void event_active_later_(struct event* ev, int res) {
+  event_base* base = ev->ev_base;
+  if (base == nullptr) {
+    return;
+  }
+  base->on_loop_thread([&] { base->activate_later(ev, res); });
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {
@@ -223,18 +239,25 @@ void event_get_assignment(const struct event* ev, struct event_base** base_out, 
 }
 
 // Finalizers exist in libevent for events deleted while another thread may
-// be running their callback. Here event_del() from another thread already
-// waits for the loop's thread, so the finalizer runs at once.
+// be running their callback; the finalizer runs from the loop, after that
+// callback, at the event's priority.
 int event_finalize(unsigned, struct event* ev, event_finalize_callback_fn callback) {
-  event_del(ev);
-  callback(ev, arg_of(ev));
+  event_base* base = ev->ev_base;
+  if (base == nullptr) {
+    EDDY_COMPAT_WARN("event_finalize: event has no event_base set.");
+    return -1;
+  }
+  base->on_loop_thread([&] { base->finalize(ev, callback, false); });
   return 0;
 }
 
 int event_free_finalize(unsigned, struct event* ev, event_finalize_callback_fn callback) {
-  event_del(ev);
-  callback(ev, arg_of(ev));
-  std::free(ev);
+  event_base* base = ev->ev_base;
+  if (base == nullptr) {
+    EDDY_COMPAT_WARN("event_free_finalize: event has no event_base set.");
+    return -1;
+  }
+  base->on_loop_thread([&] { base->finalize(ev, callback, true); });
   return 0;
 }
 

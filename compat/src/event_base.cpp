@@ -1,5 +1,6 @@
 #include "event_base.hpp"
 
+#include "common_timeouts.hpp"
 #include "log.hpp"
 
 #include <ctime>
@@ -86,11 +87,11 @@ event_base::~event_base() {
   }
   for (int pri = 0; pri < active.priorities(); ++pri) {
     while (event* ev = active.front(pri)) {
-      del(ev);
+      drop_queued(ev);
     }
   }
   while (event* ev = later.front()) {
-    del(ev);
+    drop_queued(ev);
   }
   fds.clear();
 }
@@ -149,10 +150,19 @@ void event_base::remove_active(event* ev) noexcept {
   count_out(ev, EVLIST_ACTIVE);
 }
 
-int event_base::add(event* ev, const timeval* timeout, bool absolute) {
+int event_base::add(event* ev, const timeval* timeout_in, bool absolute) {
+  timeval duration{};
+  const timeval* timeout = timeout_in;
+  if (timeout_in != nullptr && !absolute) {
+    duration = common_timeout_duration(*timeout_in);
+    timeout = &duration;
+  }
   if ((flags_of(ev) & ~EVLIST_ALL) != 0) {
     EDDY_COMPAT_WARN("event_add: event has bad flags");
     return -1;
+  }
+  if (has_flag(ev, EVLIST_FINALIZING)) {
+    return -1;  // as libevent: it is on its way out
   }
   // Reserve first: a failure further down must leave the event unchanged.
   if (timeout != nullptr && !has_flag(ev, EVLIST_TIMEOUT)) {
@@ -269,6 +279,10 @@ void event_base::activate_later(event* ev, int res) noexcept {
 
 void event_base::make_later_active() noexcept {
   while (event* ev = later.front()) {
+    if (!is_event(ev)) {
+      activate_callback(as_callback(ev), false);
+      continue;
+    }
     later.remove(ev);
     count_out(ev, EVLIST_ACTIVE_LATER);
     activate(ev, ev->ev_res, 1);
@@ -276,17 +290,24 @@ void event_base::make_later_active() noexcept {
 }
 
 void event_base::on_ready(int fd, unsigned events) noexcept {
+  // libevent's backends translate an error or a hangup differently: epoll
+  // reports it as readable and writable, except a hangup that comes with
+  // the peer's close (EPOLLRDHUP), which is reported bit for bit; poll
+  // adds readable and writable to whatever else the kernel said.
+  const bool epoll = (features & EV_FEATURE_ET) != 0;
+  const bool peer_closed = (events & eddy::kPeerClosed) != 0;
   short what = 0;
-  if ((events & (eddy::kError | eddy::kHangup)) != 0) {
+  if ((events & eddy::kError) != 0 || ((events & eddy::kHangup) != 0 && !(epoll && peer_closed))) {
     what = EV_READ | EV_WRITE;
-  } else {
+  }
+  if (!epoll || what == 0) {
     if ((events & eddy::kReadable) != 0) {
       what |= EV_READ;
     }
     if ((events & eddy::kWritable) != 0) {
       what |= EV_WRITE;
     }
-    if ((events & eddy::kPeerClosed) != 0) {
+    if (peer_closed) {
       what |= EV_CLOSED;
     }
   }
@@ -374,6 +395,23 @@ void event_base::run_signal_closure(event* ev) noexcept {
 int event_base::run_queue(int priority) noexcept {
   int count = 0;
   while (event* ev = active.front(priority)) {
+    if (!is_event(ev)) {
+      remove_active(ev);
+      ++count;
+      current_event = nullptr;  // libevent reports no event for these
+      if (closure_of(ev) == kClosureCallbackSelf) {
+        ev->ev_evcallback.evcb_cb_union.evcb_selfcb(as_callback(ev), arg_of(ev));
+      } else {
+        run_finalizer(ev);
+      }
+      if (got_break.load(std::memory_order_relaxed)) {
+        return -1;
+      }
+      if (continue_requested) {
+        break;
+      }
+      continue;
+    }
     if ((ev->ev_events & EV_PERSIST) != 0) {
       remove_active(ev);
     } else {
@@ -384,6 +422,12 @@ int event_base::run_queue(int priority) noexcept {
     }
     current_event = ev;
     switch (closure_of(ev)) {
+      case kClosureFinalize:
+      case kClosureFinalizeFree:
+      case kClosureCallbackFinalize:
+        current_event = nullptr;  // the finalizer may free it
+        run_finalizer(ev);
+        break;
       case kClosureSignal:
         run_signal_closure(ev);
         break;
@@ -536,48 +580,4 @@ int event_base::reinit() {
     return -1;
   }
   return signals.reinit();
-}
-
-void event_base::dump(FILE* out) {
-  const timeval offset = clock_offset();
-  std::fprintf(out, "Inserted events:\n");
-  auto describe = [&](const event* ev) {
-    std::fprintf(out, "  %p [%s %d]%s%s%s%s%s", static_cast<const void*>(ev), is_signal(ev) ? "sig" : "fd",
-                 static_cast<int>(ev->ev_fd), (ev->ev_events & EV_READ) != 0 ? " Read" : "",
-                 (ev->ev_events & EV_WRITE) != 0 ? " Write" : "", (ev->ev_events & EV_CLOSED) != 0 ? " EOF" : "",
-                 (ev->ev_events & EV_SIGNAL) != 0 ? " Signal" : "", (ev->ev_events & EV_PERSIST) != 0 ? " Persist" : "");
-    if (has_flag(ev, EVLIST_TIMEOUT)) {
-      timeval at{};
-      timeradd(&ev->ev_timeout, &offset, &at);
-      std::fprintf(out, " Timeout=%ld.%06d", static_cast<long>(at.tv_sec), static_cast<int>(at.tv_usec));
-    }
-    std::fprintf(out, "\n");
-  };
-  for (int fd = 0; fd < fds.fd_limit(); ++fd) {
-    for (event* ev = fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
-      describe(ev);
-    }
-  }
-  for (int signo = 1; signo < NSIG; ++signo) {
-    for (event* ev = signals.first(signo); ev != nullptr; ev = ev->ev_.ev_signal.ev_signal_next.next) {
-      describe(ev);
-    }
-  }
-  // Timer-only events are in no fd or signal list.
-  for (std::size_t i = 0; i < timeouts.size(); ++i) {
-    if (!has_flag(timeouts.at(i), EVLIST_INSERTED)) {
-      describe(timeouts.at(i));
-    }
-  }
-  std::fprintf(out, "Active events:\n");
-  for (int pri = 0; pri < active.priorities(); ++pri) {
-    for (event* ev = active.front(pri); ev != nullptr;
-         ev = ev->ev_evcallback.evcb_active_next.next == nullptr ? nullptr : as_event(ev->ev_evcallback.evcb_active_next.next)) {
-      std::fprintf(out, "  %p [%s %d, priority=%d]%s%s%s%s%s active\n", static_cast<void*>(ev),
-                   is_signal(ev) ? "sig" : "fd", static_cast<int>(ev->ev_fd), pri,
-                   (ev->ev_res & EV_READ) != 0 ? " Read" : "", (ev->ev_res & EV_WRITE) != 0 ? " Write" : "",
-                   (ev->ev_res & EV_CLOSED) != 0 ? " EOF" : "", (ev->ev_res & EV_SIGNAL) != 0 ? " Signal" : "",
-                   (ev->ev_res & EV_TIMEOUT) != 0 ? " Timeout" : "");
-    }
-  }
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 // One libevent event_base: an eddy Loop plus libevent's bookkeeping of
 // events (which are added, which have timeouts, which are active and in
@@ -35,11 +36,29 @@ struct event_base {
   // this one (libevent's "active later": deferred callbacks).
   void activate_later(event* ev, int res) noexcept;
   int remove_timer(event* ev) noexcept;
+  // event_finalize(): deletes `ev` and queues its finalizer, which runs
+  // from the loop in its turn (or when the base is freed), as libevent's
+  // does; `ev` is then neither added nor activated again.
+  void finalize(event* ev, event_finalize_callback_fn finalizer, bool free_after) noexcept;
+  // The same for a bare event_callback (libevent's deferred callbacks),
+  // kept in the same queues through the struct event it would start:
+  // only its event_callback members are touched. activate_callback()
+  // returns false when it was already queued.
+  bool activate_callback(event_callback* cb, bool next_iteration) noexcept;
+  bool cancel_callback(event_callback* cb) noexcept;
+  void finalize_callback(event_callback* cb, void (*finalizer)(event_callback*, void*)) noexcept;
   int loop(int flags);
   int set_priorities(int n);
   int once(evutil_socket_t fd, short events, event_callback_fn cb, void* arg, const timeval* timeout);
   int reinit();
   void dump(FILE* out);
+  // Every event in the base once, in libevent's order for
+  // event_base_foreach_event(): events on fds, on signals, timers in
+  // neither, then events that are only active (this iteration or the next).
+  std::vector<event*> all_events() const;
+  // event_base_init_common_timeout(): the base's one timeval for this
+  // duration; nullptr when 256 are in use.
+  const timeval* common_timeout(const timeval* duration);
 
   // Monotonic time as libevent's timeouts use it: cached during callbacks.
   timeval now() const noexcept;
@@ -67,7 +86,6 @@ struct event_base {
   // Blocks for the buffers of this base's bufferevents, so that steady
   // traffic allocates nothing. Shared: a bufferevent freed after its base
   // (libevent allows it) still has somewhere to give its blocks back.
-  std::shared_ptr<eddy::BlockPool> block_pool = std::make_shared<eddy::BlockPool>();
   int features;
   bool cache_time;
   eddy::compat::ActiveQueues active;
@@ -84,6 +102,9 @@ struct event_base {
   int virtual_count = 0;
   int virtual_count_max = 0;
 
+  // event_base_free() runs the finalizers still queued;
+  // event_base_free_nofinalize() clears this first.
+  bool run_finalizers_on_free = true;
   bool running = false;
   bool got_exit = false;
   std::atomic<bool> got_break{false};
@@ -96,6 +117,10 @@ struct event_base {
   timeval cached_time{};
   timeval clock_diff{};
   time_t clock_diff_measured = -1;  // monotonic second it was measured at
+
+  // The durations event_base_init_common_timeout() handed out, each once,
+  // marked as libevent marks them (common_timeouts.hpp).
+  std::vector<std::unique_ptr<timeval>> common_timeouts;
 
   // event_base_once() allocations not yet fired, freed with the base.
   struct OnceEvent;
@@ -115,6 +140,9 @@ struct event_base {
   int run_queue(int priority) noexcept;
   void run_persist_closure(event* ev) noexcept;
   void run_signal_closure(event* ev) noexcept;
+  static void run_finalizer(event* ev) noexcept;
+  // Takes whatever is queued off the base while it is freed.
+  void drop_queued(event* ev) noexcept;
   void update_time_cache() noexcept;
 };
 

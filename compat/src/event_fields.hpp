@@ -16,11 +16,30 @@ enum Closure : std::uint8_t {
   kClosurePlain = 0,    // call once
   kClosureSignal = 1,   // call ev_ncalls times
   kClosurePersist = 2,  // re-arm the timeout, then call
+  // A bare event_callback (libevent's deferred callbacks; not an event, no
+  // EVLIST_INIT): call evcb_selfcb, or the finalizer in evcb_cbfinalize.
+  kClosureCallbackSelf = 3,
+  kClosureCallbackFinalize = 4,
+  // event_finalize() / event_free_finalize(): call the finalizer (in
+  // evcb_evfinalize) instead of the callback, then free the event or not.
+  // libevent's numbers, as a program may look at evcb_closure.
+  kClosureFinalize = 5,
+  kClosureFinalizeFree = 6,
 };
 
 inline event_callback* as_callback(event* ev) noexcept { return &ev->ev_evcallback; }
 // ev_evcallback is the first member of struct event.
 inline event* as_event(event_callback* cb) noexcept { return reinterpret_cast<event*>(cb); }
+
+// An event, not a bare event_callback: only events carry EVLIST_INIT, and
+// only then may the members after ev_evcallback be read.
+inline bool is_event(const event* ev) noexcept { return (ev->ev_evcallback.evcb_flags & EVLIST_INIT) != 0; }
+
+// The next event in the active (or active-later) queue that `ev` is in.
+inline event* next_queued(event* ev) noexcept {
+  event_callback* next = ev->ev_evcallback.evcb_active_next.next;
+  return next == nullptr ? nullptr : reinterpret_cast<event*>(next);
+}
 
 inline short& flags_of(event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }
 inline short flags_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }

@@ -115,7 +115,8 @@ int evutil_parse_sockaddr_port(const char* str, struct sockaddr* out, int* outle
   if (colon != nullptr) {
     char* end = nullptr;
     const long p = std::strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || p < 0 || p > 65535) {
+    // A port, when given, is 1 to 65535: libevent refuses ":0".
+    if (end == colon + 1 || *end != '\0' || p <= 0 || p > 65535) {
       return -1;
     }
     port = static_cast<int>(p);

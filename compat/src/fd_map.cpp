@@ -1,9 +1,12 @@
 #include "fd_map.hpp"
 
+#include "debug_mode.hpp"
 #include "event_list.hpp"
 #include "log.hpp"
 
 #include <eddy/loop.hpp>
+
+#include <sys/resource.h>
 
 #include <cstring>
 
@@ -12,6 +15,18 @@ namespace {
 
 // libevent's limit: its counts are 16-bit.
 constexpr std::uint32_t kMaxEventsPerFd = 0xffff;
+
+// No descriptor is numbered at or above the hard RLIMIT_NOFILE (the kernel
+// caps that at fs.nr_open), so a larger fd is a mistake; refusing it keeps
+// the per-fd table from growing to its size, where libevent's table fails
+// to grow and event_add() fails.
+bool fd_in_range(int fd) noexcept {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) {
+    return true;
+  }
+  return static_cast<rlim_t>(fd) < limit.rlim_max;
+}
 
 }  // namespace
 
@@ -65,7 +80,17 @@ int FdMap::add(event* ev) {
   if (fd < 0) {
     return 0;  // as libevent: accepted, never ready
   }
+  if (static_cast<std::size_t>(fd) >= entries_.size() && !fd_in_range(fd)) {
+    EDDY_COMPAT_WARN("event_add: fd %d is beyond any descriptor this process can have", fd);
+    return -1;
+  }
   Entry& e = entry(fd);
+  // One registration cannot be both edge- and level-triggered; libevent
+  // refuses the mix in debug mode and otherwise accepts it.
+  if (debug_mode_on() && e.head != nullptr && ((e.head->ev_events ^ ev->ev_events) & EV_ET) != 0) {
+    EDDY_COMPAT_WARN("Tried to mix edge-triggered and non-edge-triggered events on fd %d", fd);
+    return -1;
+  }
   const unsigned before = interest(e);
   const std::uint32_t readers = e.readers;
   const std::uint32_t writers = e.writers;

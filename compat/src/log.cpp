@@ -43,6 +43,16 @@ void log_message(int severity, const char* format, ...) {
   }
 }
 
+void fatal_misuse(const char* what) {
+  log_message(EVENT_LOG_ERR, "%s", what);
+  // libevent's code for an assertion failure (log-internal.h: EVENT_ERR_ABORT_).
+  constexpr int kAbortCode = static_cast<int>(0xdeaddeadU);
+  if (event_fatal_cb cb = fatal_callback.load(std::memory_order_acquire)) {
+    cb(kAbortCode);
+  }
+  std::abort();
+}
+
 }  // namespace eddy::compat
 
 extern "C" {
@@ -51,10 +61,7 @@ void event_set_log_callback(event_log_cb cb) { eddy::compat::log_callback.store(
 
 void event_set_fatal_callback(event_fatal_cb cb) { eddy::compat::fatal_callback.store(cb, std::memory_order_release); }
 
-// Debug logging and debug mode change nothing: eddy's checked builds abort
-// on misuse of its own objects instead.
+// Debug logging changes nothing: eddy logs no debug messages.
 void event_enable_debug_logging(ev_uint32_t) {}
-void event_enable_debug_mode(void) {}
-void event_debug_unassign(struct event*) {}
 
 }  // extern "C"

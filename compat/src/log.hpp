@@ -9,4 +9,9 @@ void log_message(int severity, const char* format, ...) __attribute__((format(pr
 
 #define EDDY_COMPAT_WARN(...) ::eddy::compat::log_message(EVENT_LOG_WARN, __VA_ARGS__)
 
+// A broken invariant of the program's (libevent's EVUTIL_ASSERT): logs at
+// EVENT_LOG_ERR, calls the event_set_fatal_callback() callback if any, and
+// aborts, as libevent does.
+[[noreturn]] void fatal_misuse(const char* what);
+
 }  // namespace eddy::compat

@@ -1,5 +1,5 @@
 /* eddy's libevent-compatible API: evbuffer, a byte queue (libevent 2.1's
- * <event2/buffer.h>), over eddy's Buffer. See docs/compat.md. */
+ * <event2/buffer.h>), laid out in memory as libevent's. See docs/compat.md. */
 #ifndef EDDY_COMPAT_EVENT2_BUFFER_H
 #define EDDY_COMPAT_EVENT2_BUFFER_H
 
@@ -71,6 +71,27 @@ int evbuffer_add_printf(struct evbuffer* buf, const char* fmt, ...) __attribute_
 int evbuffer_add_vprintf(struct evbuffer* buf, const char* fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 size_t evbuffer_add_iovec(struct evbuffer* buffer, struct evbuffer_iovec* vec, int n_vec);
 int evbuffer_drain(struct evbuffer* buf, size_t len);
+
+/* Files: a segment of a file, added to buffers without copying it into
+ * them. It goes out with sendfile(2) from a buffer flagged
+ * EVBUFFER_FLAG_DRAINS_TO_FD, else it is mapped (or read) once and its
+ * bytes shown in place. The program's reference ends with
+ * evbuffer_file_segment_free; the segment goes, and its cleanup runs, when
+ * no buffer shows it either. */
+struct evbuffer_file_segment;
+#define EVBUF_FS_CLOSE_ON_FREE 0x01
+#define EVBUF_FS_DISABLE_MMAP 0x02
+#define EVBUF_FS_DISABLE_SENDFILE 0x04
+#define EVBUF_FS_DISABLE_LOCKING 0x08
+typedef void (*evbuffer_file_segment_cleanup_cb)(struct evbuffer_file_segment const* seg, int flags, void* arg);
+struct evbuffer_file_segment* evbuffer_file_segment_new(int fd, ev_off_t offset, ev_off_t length, unsigned flags);
+void evbuffer_file_segment_free(struct evbuffer_file_segment* seg);
+void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment* seg, evbuffer_file_segment_cleanup_cb cb,
+                                          void* arg);
+int evbuffer_add_file_segment(struct evbuffer* buf, struct evbuffer_file_segment* seg, ev_off_t offset,
+                              ev_off_t length);
+/* The segment is closed with the buffer's last use of it. */
+int evbuffer_add_file(struct evbuffer* outbuf, int fd, ev_off_t offset, ev_off_t length);
 
 int evbuffer_write(struct evbuffer* buffer, evutil_socket_t fd);
 int evbuffer_write_atmost(struct evbuffer* buffer, evutil_socket_t fd, ev_ssize_t howmuch);

@@ -156,7 +156,11 @@ const char* event_get_version(void);
 ev_uint32_t event_get_version_number(void);
 void event_set_log_callback(event_log_cb cb);
 void event_set_fatal_callback(event_fatal_cb cb);
+/* Debug mode: call before making any event. While it is on, adding a
+ * level-triggered event to an fd with an edge-triggered one (or the
+ * reverse) fails, as in libevent. */
 void event_enable_debug_mode(void);
+void event_disable_debug_mode(void);
 void event_enable_debug_logging(ev_uint32_t which);
 void event_set_mem_functions(void* (*malloc_fn)(size_t sz), void* (*realloc_fn)(void* ptr, size_t sz),
                              void (*free_fn)(void* ptr));

@@ -1,0 +1,147 @@
+#include "evbuffer_chain.hpp"
+
+#include "evbuffer_file.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+
+namespace eddy::compat {
+namespace {
+
+// Free blocks kept per thread, one list per power of two from 1 KiB to
+// 64 KiB (what reads and appends allocate). A bufferevent's input takes a
+// block, evbuffer_add_buffer moves it to an output, the write frees it, and
+// the next read finds it here. Blocks cross threads freely: each is plain
+// malloc memory, cached by whichever thread frees it.
+constexpr int kMinShift = 10;
+constexpr int kMaxShift = 16;
+constexpr int kClasses = kMaxShift - kMinShift + 1;
+constexpr int kCachedPerClass = 16;
+
+struct BlockCache {
+  void* blocks[kClasses][kCachedPerClass];
+  int count[kClasses] = {};
+  // Cleared at thread exit: a buffer freed later (a static's destructor)
+  // frees its blocks straight away.
+  bool alive = true;
+
+  ~BlockCache() {
+    alive = false;
+    for (int c = 0; c < kClasses; ++c) {
+      for (int i = 0; i < count[c]; ++i) {
+        std::free(blocks[c][i]);
+      }
+      count[c] = 0;
+    }
+  }
+};
+
+thread_local BlockCache cache;
+
+int class_of(std::size_t alloc) noexcept {
+  if (alloc < kMinChainBlock || alloc > (std::size_t{1} << kMaxShift) || !std::has_single_bit(alloc)) {
+    return -1;
+  }
+  return std::countr_zero(alloc) - kMinShift;
+}
+
+void* take_block(std::size_t alloc) noexcept {
+  const int c = class_of(alloc);
+  if (c >= 0 && cache.count[c] > 0) {
+    return cache.blocks[c][--cache.count[c]];
+  }
+  return std::malloc(alloc);
+}
+
+void give_block(void* block, std::size_t alloc) noexcept {
+  const int c = class_of(alloc);
+  if (c >= 0 && cache.alive && cache.count[c] < kCachedPerClass) {
+    cache.blocks[c][cache.count[c]++] = block;
+    return;
+  }
+  std::free(block);
+}
+
+}  // namespace
+
+evbuffer_chain* chain_new(std::size_t capacity) noexcept {
+  constexpr std::size_t header = sizeof(evbuffer_chain);
+  if (capacity > kChainMax - header) {
+    return nullptr;
+  }
+  std::size_t alloc = capacity + header;
+  if (alloc < kChainMax / 2) {
+    alloc = std::max(kMinChainBlock, std::bit_ceil(alloc));
+  }
+  void* block = take_block(alloc);
+  if (block == nullptr) {
+    return nullptr;
+  }
+  auto* chain = static_cast<evbuffer_chain*>(block);
+  std::memset(chain, 0, header);
+  chain->buffer_len = alloc - header;
+  chain->buffer = reinterpret_cast<unsigned char*>(chain + 1);
+  chain->refcnt = 1;
+  chain->alloc_size = alloc;
+  return chain;
+}
+
+evbuffer_chain* chain_new_header() noexcept {
+  auto* chain = static_cast<evbuffer_chain*>(std::calloc(1, sizeof(evbuffer_chain)));
+  if (chain != nullptr) {
+    chain->refcnt = 1;
+  }
+  return chain;
+}
+
+void chain_free(evbuffer_chain* chain) noexcept {
+  if (--chain->refcnt > 0) {
+    return;  // a multicast chain still shows its bytes
+  }
+  if ((chain->flags & kChainReference) != 0 && chain->owner.reference.cleanup != nullptr) {
+    chain->owner.reference.cleanup(chain->buffer, chain->buffer_len, chain->owner.reference.extra);
+  }
+  if ((chain->flags & kChainFileSegment) != 0) {
+    evbuffer_file_segment_free(chain->owner.segment);
+  }
+  if ((chain->flags & kChainMulticast) != 0) {
+    chain_free(chain->owner.parent);
+  }
+  if (chain->alloc_size != 0) {
+    give_block(chain, chain->alloc_size);
+  } else {
+    std::free(chain);
+  }
+}
+
+void chain_free_list(evbuffer_chain* chain) noexcept {
+  while (chain != nullptr) {
+    evbuffer_chain* next = chain->next;
+    chain_free(chain);
+    chain = next;
+  }
+}
+
+unsigned char* chain_data(evbuffer_chain* c) noexcept {
+  if ((c->flags & kChainSendfile) != 0) {
+    // Someone looks at bytes that were to go out with sendfile: show the
+    // segment's contents in place instead.
+    evbuffer_file_segment* seg = c->owner.segment;
+    if (segment_materialize(seg) != 0) {
+      return nullptr;
+    }
+    c->buffer = reinterpret_cast<unsigned char*>(seg->contents);
+    c->buffer_len = static_cast<std::size_t>(seg->length);
+    c->flags = (c->flags & ~kChainSendfile) | kChainImmutable;
+  }
+  return c->buffer + c->misalign;
+}
+
+void chain_align(evbuffer_chain* c) noexcept {
+  std::memmove(c->buffer, c->buffer + c->misalign, c->off);
+  c->misalign = 0;
+}
+
+}  // namespace eddy::compat

@@ -1,0 +1,168 @@
+// An evbuffer's reads and writes: one readv(2) into the room at the end,
+// one gathering write (or sendfile(2)) from the front.
+//
+// - The calls go through syscall(2), as eddy's own (src/sys/vector_io.cpp
+//   says why: glibc's wrappers are cancellation points, which costs on
+//   every call in a threaded process).
+// - Sockets get sendmsg(MSG_NOSIGNAL): a peer that has gone is EPIPE, not
+//   SIGPIPE. Other fds (ENOTSOCK) get writev(2).
+// - sendfile(2) takes any fd as the destination since Linux 2.6.33.
+#include "evbuffer.hpp"
+
+#include "evbuffer_file.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+using eddy::compat::chain_data;
+using eddy::compat::chain_new;
+using eddy::compat::chain_space;
+using eddy::compat::chain_space_ptr;
+
+namespace {
+
+// A read fills at most this many chains, made as needed of up to 16 KiB
+// each (a block of the per-thread cache): 64 KiB in one call, while a
+// buffer that holds a short message keeps only a small chain.
+constexpr int kReadVecs = 4;
+constexpr std::size_t kReadChainCapacity = 16 * 1024 - sizeof(evbuffer_chain);
+// A write gathers at most this many chains.
+constexpr int kWriteVecs = 64;
+
+eddy::IoResult result_of(ssize_t n) noexcept {
+  eddy::IoResult result;
+  if (n > 0) {
+    result.bytes = static_cast<std::size_t>(n);
+  } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    result.error = std::error_code(errno, std::system_category());
+  }
+  return result;
+}
+
+}  // namespace
+
+eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
+  eddy::IoResult result;
+  if (max_bytes == 0) {
+    return result;
+  }
+  free_unwritable_tail();
+  if (evbuffer_chain* c = *last_with_datap; c != nullptr && c->off == 0) {
+    c->misalign = 0;
+  }
+  std::size_t room = 0;
+  int used = 0;
+  evbuffer_chain* x = first_with_space();
+  for (; x != nullptr && used < kReadVecs; x = x->next) {
+    room += chain_space(x);
+    ++used;
+  }
+  evbuffer_chain* const before_added = last;
+  bool added = false;
+  while (room < max_bytes && x == nullptr && used < kReadVecs) {
+    evbuffer_chain* fresh = chain_new(std::min(max_bytes - room, kReadChainCapacity));
+    if (fresh == nullptr) {
+      break;
+    }
+    link_at_end(fresh);
+    added = true;
+    room += chain_space(fresh);
+    ++used;
+  }
+  if (room == 0) {
+    result.error = std::make_error_code(std::errc::not_enough_memory);
+    return result;
+  }
+  iovec vec[kReadVecs];
+  const int n_vecs = space_vecs(max_bytes, vec, kReadVecs);
+  std::size_t asked = 0;
+  for (int i = 0; i < n_vecs; ++i) {
+    vec[i].iov_len = std::min(vec[i].iov_len, max_bytes - asked);
+    asked += vec[i].iov_len;
+  }
+  ssize_t n;
+  do {
+    n = ::syscall(SYS_readv, fd, vec, n_vecs);
+  } while (n < 0 && errno == EINTR);
+  result = result_of(n);
+  result.eof = n == 0;
+  // The bytes fill the extents in order.
+  std::size_t left = result.bytes;
+  for (evbuffer_chain* c = first_with_space(); left != 0; c = c->next) {
+    const std::size_t k = std::min(left, chain_space(c));
+    c->off += k;
+    left -= k;
+    if (k != 0) {
+      mark_written(c);
+    }
+  }
+  total_len += result.bytes;
+  n_add_for_cb += result.bytes;
+  if (added) {
+    // The chains made here that got nothing go back to the cache: they are
+    // the end of the list, since a read fills its extents in order.
+    evbuffer_chain* keep = before_added;  // the last chain that stays
+    for (evbuffer_chain* c = keep != nullptr ? keep->next : first; c != nullptr && c->off != 0; c = c->next) {
+      keep = c;
+    }
+    if (keep == nullptr) {
+      free_empty_tail();  // nothing was read into an empty buffer
+    } else if (keep->next != nullptr) {
+      free_after(keep);
+    }
+  }
+  return result;
+}
+
+eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
+  eddy::IoResult result;
+  max_bytes = std::min(max_bytes, total_len);
+  if (max_bytes == 0) {
+    return result;
+  }
+  ssize_t n;
+  if ((first->flags & kChainSendfile) != 0) {
+    const evbuffer_file_segment* seg = first->owner.segment;
+    off_t at = seg->file_offset + first->misalign;
+    const std::size_t count = std::min(max_bytes, first->off);
+    do {
+      n = ::sendfile(fd, seg->fd, &at, count);
+    } while (n < 0 && errno == EINTR);
+  } else {
+    iovec vec[kWriteVecs];
+    int count = 0;
+    std::size_t gathered = 0;
+    for (evbuffer_chain* c = first; c != nullptr && count < kWriteVecs && gathered < max_bytes; c = c->next) {
+      if ((c->flags & kChainSendfile) != 0) {
+        break;  // sent by a later call, with sendfile
+      }
+      if (c->off == 0) {
+        continue;
+      }
+      vec[count].iov_base = chain_data(c);
+      vec[count].iov_len = std::min(c->off, max_bytes - gathered);
+      gathered += vec[count].iov_len;
+      ++count;
+    }
+    msghdr message{};
+    message.msg_iov = vec;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    do {
+      n = ::syscall(SYS_sendmsg, fd, &message, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == ENOTSOCK) {
+      do {
+        n = ::syscall(SYS_writev, fd, vec, count);
+      } while (n < 0 && errno == EINTR);
+    }
+  }
+  result = result_of(n);
+  drain(result.bytes);
+  return result;
+}
