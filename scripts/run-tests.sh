@@ -2,7 +2,9 @@
 # Installs what is missing, then builds and runs the whole test suite twice:
 # in the release build and in the ASan+UBSan build. Each run covers both
 # backends (every loop and network test is registered once per backend).
-# Then the libFuzzer fuzzers run for EDDY_FUZZ_SECONDS each (default 30; 0
+# After the release build's tests, libevent's own regression suite runs on
+# eddy (compat/conformance/run.sh; EDDY_CONFORMANCE=0 skips it). Then the
+# libFuzzer fuzzers run for EDDY_FUZZ_SECONDS each (default 30; 0
 # skips them; docs/reliability.md). Extra arguments go to ctest, e.g.
 # scripts/run-tests.sh -R Timer
 set -euo pipefail
@@ -15,6 +17,11 @@ for preset in release asan; do
   eddy_configure "$preset"
   cmake --build --preset "$preset" -j "$jobs"
   (cd "$eddy_root" && ctest --preset "$preset" -j "$jobs" "$@")
+  # libevent's own test/regress on the release build's drop-in and compat
+  # headers (docs/compat.md); EDDY_CONFORMANCE=0 leaves it out.
+  if [ "$preset" = release ] && [ "${EDDY_CONFORMANCE:-1}" != 0 ]; then
+    "$eddy_root/compat/conformance/run.sh" "$eddy_root/build/release"
+  fi
 done
 fuzz_seconds=${EDDY_FUZZ_SECONDS:-30}
 if [ "$fuzz_seconds" != 0 ]; then

@@ -10,8 +10,12 @@ eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # valgrind runs the memcheck fault test; clang and libclang-rt-14-dev build the
 # libFuzzer fuzzers (scripts/run-fuzzers.sh); python3 is the foreign process
 # with SO_REUSEPORT in the port-sharing tests (tests/apps/echo_port_test.cpp).
+# dpkg-dev (dpkg-source), make and zlib1g-dev build libevent's own
+# test/regress from Debian's source package (compat/conformance/run.sh;
+# with zlib its bufferevent filter tests are built too, as upstream's).
 eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libevent-dev memcached libmemcached-tools tmux valgrind clang libclang-rt-14-dev python3)
+  libevent-dev memcached libmemcached-tools tmux valgrind clang libclang-rt-14-dev python3
+  dpkg-dev make zlib1g-dev)
 
 eddy_install_packages() {
   local missing=() pkg

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdarg>
+
 namespace eddy::compat {
 
 // Messages of the compat layer go through the callback a program set with
@@ -13,5 +15,12 @@ void log_message(int severity, const char* format, ...) __attribute__((format(pr
 // EVENT_LOG_ERR, calls the event_set_fatal_callback() callback if any, and
 // aborts, as libevent does.
 [[noreturn]] void fatal_misuse(const char* what);
+
+// One message, with ": strerror(error)" after it when error is not 0.
+void log_message_v(int severity, int error, const char* format, va_list args) __attribute__((format(printf, 3, 0)));
+
+// Calls the fatal callback, then exits with `code` (aborts for libevent's
+// EVENT_ERR_ABORT_).
+[[noreturn]] void fatal_exit(int code);
 
 }  // namespace eddy::compat
