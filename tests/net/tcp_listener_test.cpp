@@ -2,6 +2,7 @@
 // use, SO_REUSEPORT, one socket shared by two loops, accept batches,
 // pause/resume/close. Running out of
 // descriptors is in tcp_listener_emfile_test.cpp.
+#include "net/foreign_socket.hpp"
 #include "net/peer_io.hpp"
 #include "net/run_for.hpp"
 #include "support/loopback.hpp"
@@ -28,6 +29,7 @@ using namespace std::chrono_literals;
 using eddy::SocketAddress;
 using eddy::TcpListener;
 using eddy::UniqueFd;
+using eddy::test::bind_with_reuse_port;
 using eddy::test::kDeadline;
 using eddy::test::read_available;
 using eddy::test::run_for;
@@ -143,15 +145,6 @@ TEST(TcpListener, ReusePortLetsTwoListenersShareAPort) {
   // peers each listener gets some (all on one: probability 2^-63).
   EXPECT_GT(a.sockets.size(), 0U);
   EXPECT_GT(b.sockets.size(), 0U);
-}
-
-// A socket with SO_REUSEPORT set, as another process of ours would open
-// it, bound to `to`: the errno of bind, or 0.
-int bind_with_reuse_port(const SocketAddress& to) {
-  UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int on = 1;
-  EXPECT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
-  return ::bind(fd.get(), to.get(), to.size()) == 0 ? 0 : errno;
 }
 
 TEST(TcpListener, WithoutReusePortNoReusePortSocketCanJoinThePort) {

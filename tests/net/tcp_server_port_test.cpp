@@ -2,6 +2,7 @@
 // other socket can join, whatever process opens it, unless the server opts
 // in with share_port_with_other_processes (SO_REUSEPORT); and a burst of
 // clients is spread evenly over the threads.
+#include "net/foreign_socket.hpp"
 #include "net/server_harness.hpp"
 
 #include <eddy/socket_address.hpp>
@@ -34,20 +35,12 @@ using eddy::TcpConnection;
 using eddy::TcpServer;
 using eddy::TcpServerOptions;
 using eddy::UniqueFd;
+using eddy::test::bind_with_reuse_port;
 using eddy::test::connect_client;
 using eddy::test::echo;
 using eddy::test::eventually;
 using eddy::test::loopback;
 using eddy::test::server_options;
-
-// A socket with SO_REUSEPORT, as any process of the same user could open
-// it, bound to `to`: the errno of bind, or 0.
-int bind_with_reuse_port(const SocketAddress& to) {
-  UniqueFd fd(::socket(to.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int on = 1;
-  EXPECT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
-  return ::bind(fd.get(), to.get(), to.size()) == 0 ? 0 : errno;
-}
 
 TEST(TcpServerPort, NoSocketWithReusePortCanJoinTheThreadsPort) {
   TcpServer server(server_options(4), echo);
