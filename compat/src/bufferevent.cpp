@@ -187,6 +187,15 @@ extern "C" {
 void bufferevent_free(struct bufferevent* bufev) {
   BufferEvent& b = BufferEvent::of(bufev);
   bufferevent_setcb(bufev, nullptr, nullptr, nullptr, nullptr);
+  b.freed = true;
+  // Deferred callbacks would find none left to call: cancel them and drop
+  // their hold now, or a bufferevent freed with callbacks pending would
+  // stay allocated when its base is freed before they run.
+  if (b.deferred_scheduled) {
+    event_del(&b.deferred);
+    b.deferred_scheduled = false;
+    b.release();
+  }
   b.release();
 }
 
@@ -217,7 +226,6 @@ void bufferevent_getcb(struct bufferevent* bufev, bufferevent_data_cb* readcb_pt
 struct evbuffer* bufferevent_get_input(struct bufferevent* bufev) { return bufev->input; }
 struct evbuffer* bufferevent_get_output(struct bufferevent* bufev) { return bufev->output; }
 struct event_base* bufferevent_get_base(struct bufferevent* bufev) { return bufev->ev_base; }
-struct bufferevent* bufferevent_get_underlying(struct bufferevent*) { return nullptr; }
 
 int bufferevent_write(struct bufferevent* bufev, const void* data, size_t size) {
   return evbuffer_add(bufev->output, data, size) == -1 ? -1 : 0;

@@ -9,6 +9,7 @@
 #include <cstddef>
 
 struct BufferEvent;
+struct FilterState;
 
 // What differs between the kinds of bufferevent (libevent's be_ops).
 struct bufferevent_ops {
@@ -53,10 +54,21 @@ struct BufferEvent {
   // of what the program enabled.
   static constexpr unsigned kSuspendWatermark = 1;
   static constexpr unsigned kSuspendLookup = 2;
+  static constexpr unsigned kSuspendFilterRead = 4;  // a filter on top is not reading
   void suspend_read(unsigned why) noexcept;
   void unsuspend_read(unsigned why) noexcept;
   void suspend_write(unsigned why) noexcept;
   void unsuspend_write(unsigned why) noexcept;
+
+  // Read and write timeouts for the kinds without a socket (pairs,
+  // filters): bev.ev_read and bev.ev_write become plain timers, which
+  // disable that side and report BEV_EVENT_TIMEOUT when they fire
+  // (bufferevent_timeouts.cpp).
+  void init_generic_timeouts() noexcept;
+  void reset_read_timeout() noexcept;
+  void reset_write_timeout() noexcept;
+  void del_generic_timeouts() noexcept;
+  void adjust_generic_timeouts() noexcept;
 
   bufferevent bev{};
   evbuffer input_buffer;
@@ -79,11 +91,15 @@ struct BufferEvent {
   bool connecting = false;
   bool connection_refused = false;
   int dns_error = 0;
+  bool freed = false;  // bufferevent_free() was called; only holds keep it
   std::size_t max_read;
   std::size_t max_write;
 
   // Pairs.
   BufferEvent* partner = nullptr;
+
+  // Filters (bufferevent_filter.cpp).
+  FilterState* filter = nullptr;
 };
 
 // Keeps a bufferevent alive across a callback into the program.
@@ -101,3 +117,4 @@ class BufferEventHold {
 // Kinds.
 extern const bufferevent_ops socket_bufferevent_ops;
 extern const bufferevent_ops pair_bufferevent_ops;
+extern const bufferevent_ops filter_bufferevent_ops;

@@ -21,12 +21,25 @@ void transfer(BufferEvent& src, BufferEvent& dst, bool ignore_watermark) {
   const std::size_t high = dst.bev.wm_read.high;
   const std::size_t have = dst.input_buffer.size();
   bool moved = true;
+  std::size_t n = 0;
   if (high != 0 && have < high) {
-    evbuffer_remove_buffer(&src.output_buffer, &dst.input_buffer, high - have);
+    n = high - have;
+    evbuffer_remove_buffer(&src.output_buffer, &dst.input_buffer, n);
   } else if (high == 0 || ignore_watermark) {
+    n = src.output_buffer.size();
     evbuffer_add_buffer(&dst.input_buffer, &src.output_buffer);
   } else {
     moved = false;
+  }
+  if (n != 0) {
+    // As libevent: a transfer pushes back the reader's timeouts (its write
+    // timeout too, odd as that is); the writer's stays as it was.
+    dst.reset_read_timeout();
+    if (dst.output_buffer.size() != 0) {
+      dst.reset_write_timeout();
+    } else {
+      event_del(&dst.bev.ev_write);
+    }
   }
   if (moved) {
     dst.trigger_read(0);
@@ -46,6 +59,12 @@ void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
 
 int pair_enable(BufferEvent& b, short events) {
   BufferEventHold hold(b);
+  if ((events & EV_READ) != 0) {
+    b.reset_read_timeout();
+  }
+  if ((events & EV_WRITE) != 0 && b.output_buffer.size() != 0) {
+    b.reset_write_timeout();
+  }
   if (b.partner == nullptr) {
     return 0;
   }
@@ -58,9 +77,18 @@ int pair_enable(BufferEvent& b, short events) {
   return 0;
 }
 
-int pair_disable(BufferEvent&, short) { return 0; }
+int pair_disable(BufferEvent& b, short events) {
+  if ((events & EV_READ) != 0) {
+    event_del(&b.bev.ev_read);
+  }
+  if ((events & EV_WRITE) != 0) {
+    event_del(&b.bev.ev_write);
+  }
+  return 0;
+}
 
 void pair_destruct(BufferEvent& b) {
+  b.del_generic_timeouts();
   if (b.partner != nullptr) {
     b.partner->partner = nullptr;
     b.partner = nullptr;
@@ -96,13 +124,14 @@ int pair_flush(BufferEvent& b, short iotype, bufferevent_flush_mode mode) {
   return 0;
 }
 
-void pair_adjust_timeouts(BufferEvent&) {}
+void pair_adjust_timeouts(BufferEvent& b) { b.adjust_generic_timeouts(); }
 
 BufferEvent* new_end(event_base* base, int options) {
   auto* b = new (std::nothrow) BufferEvent(base, pair_bufferevent_ops, options | BEV_OPT_DEFER_CALLBACKS);
   if (b == nullptr) {
     return nullptr;
   }
+  b->init_generic_timeouts();
   if (evbuffer_add_cb(&b->output_buffer, on_output_changed, b) == nullptr) {
     delete b;
     return nullptr;

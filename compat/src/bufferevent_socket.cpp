@@ -12,6 +12,7 @@
 //   an epoll_ctl and a wait per message. The write callback still runs from
 //   the loop after the write, in the same order relative to other events.
 #include "bufferevent.hpp"
+#include "hostname_lookup.hpp"
 
 #include "event_base.hpp"
 #include "log.hpp"
@@ -291,7 +292,8 @@ int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev) {
 int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
   BufferEvent& b = BufferEvent::of(bufev);
   if (bufev->be_ops != &socket_bufferevent_ops) {
-    return -1;
+    struct bufferevent* underlying = bufferevent_get_underlying(bufev);
+    return underlying != nullptr ? bufferevent_setfd(underlying, fd) : -1;
   }
   event_del(&bufev->ev_read);
   event_del(&bufev->ev_write);
@@ -304,8 +306,13 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
   return 0;
 }
 
+// A filter's fd is its underlying's, as in libevent.
 evutil_socket_t bufferevent_getfd(struct bufferevent* bufev) {
-  return bufev->be_ops == &socket_bufferevent_ops ? event_get_fd(&bufev->ev_read) : -1;
+  if (bufev->be_ops == &socket_bufferevent_ops) {
+    return event_get_fd(&bufev->ev_read);
+  }
+  struct bufferevent* underlying = bufferevent_get_underlying(bufev);
+  return underlying != nullptr ? bufferevent_getfd(underlying) : -1;
 }
 
 int bufferevent_socket_connect(struct bufferevent* bev, const struct sockaddr* sa, int socklen) {
@@ -365,21 +372,7 @@ int bufferevent_socket_connect_hostname(struct bufferevent* bev, struct evdns_ba
   if (port < 1 || port > 65535) {
     return -1;
   }
-  addrinfo hints{};
-  hints.ai_family = family;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  b.dns_error = ::getaddrinfo(hostname, service.c_str(), &hints, &found);
-  if (b.dns_error != 0) {
-    BufferEventHold hold(b);
-    b.run_eventcb(BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
-    return 0;
-  }
-  const int r = bufferevent_socket_connect(bev, found->ai_addr, static_cast<int>(found->ai_addrlen));
-  ::freeaddrinfo(found);
-  return r;
+  return eddy::compat::start_hostname_lookup(b, family, hostname, port);
 }
 
 int bufferevent_socket_get_dns_error(struct bufferevent* bev) { return BufferEvent::of(bev).dns_error; }

@@ -61,9 +61,15 @@ event_base::event_base(const std::string& backend, int config_flags)
       cache_time((config_flags & EVENT_BASE_FLAG_NO_CACHE_TIME) == 0),
       fds(io_loop, (features & EV_FEATURE_ET) != 0, (features & EV_FEATURE_EARLY_CLOSE) != 0,
           [this](int fd, unsigned events) { on_ready(fd, events); }),
-      signals(io_loop, [this](int signo, int times) { on_signal(signo, times); }) {}
+      signals(io_loop, [this](int signo, int times) { on_signal(signo, times); }),
+      lookup_mailbox(std::make_shared<eddy::compat::LookupMailbox>(io_loop)) {}
 
 event_base::~event_base() {
+  {
+    // A lookup still running keeps its result to itself from now on.
+    const std::lock_guard lock(lookup_mailbox->mutex);
+    lookup_mailbox->loop = nullptr;
+  }
   // Every event still in the base leaves it, as in libevent; clearing
   // their flags also makes a later event_del() or event_free() of them a
   // no-op that does not touch the freed base.
@@ -473,7 +479,10 @@ int event_base::loop(int flags) {
     return -1;
   }
   running = true;
-  loop_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  {
+    const std::lock_guard lock(handover_mutex);
+    loop_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  }
   signals.claim();
   got_exit = false;
   got_break.store(false, std::memory_order_relaxed);
@@ -520,7 +529,10 @@ int event_base::loop(int flags) {
     result = -1;
   }
   time_cached = false;
-  loop_thread.store(std::thread::id{}, std::memory_order_release);
+  {
+    const std::lock_guard lock(handover_mutex);
+    loop_thread.store(std::thread::id{}, std::memory_order_release);
+  }
   running = false;
   return result;
 }

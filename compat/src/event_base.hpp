@@ -3,6 +3,7 @@
 #include "active_queues.hpp"
 #include "event_fields.hpp"
 #include "fd_map.hpp"
+#include "hostname_lookup.hpp"
 #include "signal_map.hpp"
 #include "timeout_heap.hpp"
 
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,9 +75,12 @@ struct event_base {
     const std::thread::id runner = loop_thread.load(std::memory_order_acquire);
     return runner != std::thread::id{} && runner != std::this_thread::get_id();
   }
-  // Runs f() on the loop's thread: right here when the caller is that
-  // thread or no thread runs the loop, else handed to the loop's thread,
-  // waiting for its result.
+  // Runs f() on the loop's thread, and returns its result: right here when
+  // the caller is that thread; right here too, under handover_mutex, when no
+  // thread runs the loop (several threads may set a base up before one
+  // dispatches it); else handed to the loop's thread. A hand-over the loop
+  // did not take before it stopped is run by the caller instead, so that a
+  // thread never waits for a loop that has ended.
   template <typename F>
   auto on_loop_thread(F f) -> decltype(f());
 
@@ -112,6 +117,12 @@ struct event_base {
   int running_priority = -1;
   event* current_event = nullptr;
   std::atomic<std::thread::id> loop_thread{};
+  // Taken to change loop_thread, to run a call while no loop runs, and to
+  // hand one over: a call that saw the loop running is queued before the
+  // loop can stop. Recursive: a call may make others.
+  std::recursive_mutex handover_mutex;
+  // Where hostname lookups post their results (hostname_lookup.hpp).
+  std::shared_ptr<eddy::compat::LookupMailbox> lookup_mailbox;
   short signal_calls_left = 0;  // of the signal event whose callback runs
   bool time_cached = false;
   timeval cached_time{};
@@ -146,13 +157,47 @@ struct event_base {
   void update_time_cache() noexcept;
 };
 
+namespace eddy::compat {
+
+// One call handed from another thread to a base's loop: run once, by the
+// loop or, if the loop stopped first, by the caller.
+template <typename R>
+struct Handover {
+  template <typename F>
+  explicit Handover(F f) : task(std::move(f)), result(task.get_future()) {}
+
+  void run_if_unclaimed() {
+    if (!claimed.exchange(true, std::memory_order_acq_rel)) {
+      task();
+    }
+  }
+
+  std::atomic<bool> claimed{false};
+  std::packaged_task<R()> task;
+  std::future<R> result;
+};
+
+}  // namespace eddy::compat
+
 template <typename F>
 auto event_base::on_loop_thread(F f) -> decltype(f()) {
-  if (!is_foreign_thread()) {
+  using Result = decltype(f());
+  const std::thread::id me = std::this_thread::get_id();
+  if (loop_thread.load(std::memory_order_acquire) == me) {
     return f();
   }
-  std::packaged_task<decltype(f())()> task(std::move(f));
-  auto result = task.get_future();
-  io_loop.post([&task] { task(); });
-  return result.get();
+  std::unique_lock lock(handover_mutex);
+  if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
+    return f();
+  }
+  auto handover = std::make_shared<eddy::compat::Handover<Result>>(std::move(f));
+  io_loop.post([handover] { handover->run_if_unclaimed(); });
+  lock.unlock();
+  while (handover->result.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+    const std::lock_guard stopped(handover_mutex);
+    if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
+      handover->run_if_unclaimed();
+    }
+  }
+  return handover->result.get();
 }

@@ -39,8 +39,13 @@ enum bufferevent_options {
 
 struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socket_t fd, int options);
 int bufferevent_socket_connect(struct bufferevent*, const struct sockaddr*, int);
-/* Resolution is synchronous (getaddrinfo), as libevent's is without an
- * evdns_base; evdns_base must be NULL. */
+/* Connects at once to a numeric address. Resolves a name with
+ * getaddrinfo(3) on a thread of its own, so that
+ * the loop never waits for a name server (libevent, without an
+ * evdns_base, waits in the call), then connects to the first address from
+ * the loop, or reports BEV_EVENT_ERROR with the lookup's EVUTIL_EAI_* code
+ * in bufferevent_socket_get_dns_error(). evdns_base must be NULL. Returns
+ * 0 once the lookup started, -1 for a bad family or port. */
 int bufferevent_socket_connect_hostname(struct bufferevent*, struct evdns_base*, int, const char*, int);
 int bufferevent_socket_get_dns_error(struct bufferevent* bev);
 int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev);
@@ -75,6 +80,23 @@ int bufferevent_decref(struct bufferevent* bufev);
 
 enum bufferevent_flush_mode { BEV_NORMAL = 0, BEV_FLUSH = 1, BEV_FINISHED = 2 };
 int bufferevent_flush(struct bufferevent* bufev, short iotype, enum bufferevent_flush_mode mode);
+
+/* Filters: a bufferevent on top of another (the underlying), whose data
+ * passes through a function each way. The input filter moves what the
+ * underlying read into the filter's input; the output filter moves the
+ * filter's output into the underlying's output. A filter is given at most
+ * dst_limit bytes' room (-1: no limit) and returns BEV_OK when it moved
+ * something, BEV_NEED_MORE when src holds too little to move anything, and
+ * BEV_ERROR. NULL filters pass data through. With BEV_OPT_CLOSE_ON_FREE,
+ * freeing the filter frees the underlying; free_context(ctx) runs when the
+ * filter goes. The underlying's callbacks belong to the filter from now on. */
+enum bufferevent_filter_result { BEV_OK = 0, BEV_NEED_MORE = 1, BEV_ERROR = 2 };
+typedef enum bufferevent_filter_result (*bufferevent_filter_cb)(struct evbuffer* src, struct evbuffer* dst,
+                                                                ev_ssize_t dst_limit,
+                                                                enum bufferevent_flush_mode mode, void* ctx);
+struct bufferevent* bufferevent_filter_new(struct bufferevent* underlying, bufferevent_filter_cb input_filter,
+                                           bufferevent_filter_cb output_filter, int options,
+                                           void (*free_context)(void*), void* ctx);
 
 enum bufferevent_trigger_options {
   BEV_TRIG_IGNORE_WATERMARKS = (1 << 16),

@@ -255,6 +255,8 @@ void evutil_secure_rng_add_bytes(const char* dat, size_t datlen);
   (((tvp)->tv_sec == (uvp)->tv_sec) ? ((tvp)->tv_usec cmp(uvp)->tv_usec) : ((tvp)->tv_sec cmp(uvp)->tv_sec))
 
 #define EVUTIL_UPCAST(ptr, type, field) ((type*)(((char*)(ptr)) - offsetof(type, field)))
+/* libevent's spelling of offsetof. */
+#define evutil_offsetof(type, field) offsetof(type, field)
 
 #ifdef __cplusplus
 }
