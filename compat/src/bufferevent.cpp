@@ -4,6 +4,7 @@
 #include "bufferevent.hpp"
 
 #include "event_base.hpp"
+#include "rate_limit.hpp"
 
 #include <cerrno>
 #include <new>

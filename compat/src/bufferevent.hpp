@@ -7,9 +7,11 @@
 #include <event2/event.h>
 
 #include <cstddef>
+#include <memory>
 
 struct BufferEvent;
 struct FilterState;
+struct RateLimit;
 
 // What differs between the kinds of bufferevent (libevent's be_ops).
 struct bufferevent_ops {
@@ -55,6 +57,8 @@ struct BufferEvent {
   static constexpr unsigned kSuspendWatermark = 1;
   static constexpr unsigned kSuspendLookup = 2;
   static constexpr unsigned kSuspendFilterRead = 4;  // a filter on top is not reading
+  static constexpr unsigned kSuspendRateLimit = 8;   // its own token bucket is empty
+  static constexpr unsigned kSuspendRateGroup = 16;  // its rate-limit group's bucket is empty
   void suspend_read(unsigned why) noexcept;
   void unsuspend_read(unsigned why) noexcept;
   void suspend_write(unsigned why) noexcept;
@@ -100,6 +104,9 @@ struct BufferEvent {
 
   // Filters (bufferevent_filter.cpp).
   FilterState* filter = nullptr;
+
+  // Rate limiting (rate_limit.hpp); null until a rate-limit call.
+  std::unique_ptr<RateLimit> rate_limit;
 };
 
 // Keeps a bufferevent alive across a callback into the program.

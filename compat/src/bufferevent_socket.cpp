@@ -16,6 +16,7 @@
 
 #include "event_base.hpp"
 #include "log.hpp"
+#include "rate_limit.hpp"
 
 #include <event2/bufferevent_compat.h>
 
@@ -62,7 +63,7 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
   if (what == EV_TIMEOUT) {
     result |= BEV_EVENT_TIMEOUT;
   } else {
-    std::size_t howmuch = b.max_read;
+    std::size_t howmuch = eddy::compat::max_to_read(b);
     if (b.bev.wm_read.high != 0) {
       const std::size_t size = b.input_buffer.size();
       if (size >= b.bev.wm_read.high) {
@@ -71,7 +72,8 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       }
       howmuch = std::min(howmuch, b.bev.wm_read.high - size);
     }
-    if (b.read_suspended != 0) {
+    // A dry bucket allows nothing; its refill resumes reading.
+    if (b.read_suspended != 0 || howmuch == 0) {
       return;
     }
     eddy::IoResult r;
@@ -81,6 +83,7 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       r.error = std::make_error_code(std::errc::not_enough_memory);
     }
     if (r.bytes != 0) {
+      eddy::compat::charge_read(b, r.bytes);
       b.input_buffer.changed();
       b.trigger_read(0);
       return;
@@ -143,9 +146,10 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
     return;
   }
   if (b.output_buffer.size() != 0) {
-    const eddy::IoResult r = b.output_buffer.write_out(fd, b.max_write);
+    const eddy::IoResult r = b.output_buffer.write_out(fd, eddy::compat::max_to_write(b));
     written = r.bytes;
     if (written != 0) {
+      eddy::compat::charge_write(b, written);
       b.output_buffer.changed();
     }
     if (r.error && !is_retriable(r.error.value())) {
@@ -157,8 +161,9 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
   }
   if (b.output_buffer.size() == 0) {
     event_del(&b.bev.ev_write);
-  } else if (!eddy::compat::has_flag(&b.bev.ev_write, EVLIST_INSERTED)) {
-    // Written through and left data behind: now wait for writability.
+  } else if (b.write_suspended == 0 && !eddy::compat::has_flag(&b.bev.ev_write, EVLIST_INSERTED)) {
+    // Written through and left data behind: now wait for writability
+    // (unless the write emptied a rate-limit bucket, which resumes it).
     add_with_timeout(&b.bev.ev_write, b.bev.timeout_write);
   }
   if (written != 0 || !connected) {

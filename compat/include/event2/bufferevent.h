@@ -115,6 +115,55 @@ int bufferevent_set_max_single_write(struct bufferevent* bev, size_t size);
 ev_ssize_t bufferevent_get_max_single_read(struct bufferevent* bev);
 ev_ssize_t bufferevent_get_max_single_write(struct bufferevent* bev);
 
+/* Rate limiting: token buckets of so many bytes per tick (default tick: one
+ * second), refilled at each tick up to the burst; socket bufferevents read
+ * and write no more than their bucket, and their share of their group's,
+ * allows, and pause while a bucket is empty. A cfg given to
+ * bufferevent_set_rate_limit must outlive its use; a group copies its cfg.
+ * The limits may go negative. Without a limit of its own, a bufferevent's
+ * get_read_limit/get_write_limit return EV_SSIZE_MAX. */
+struct ev_token_bucket_cfg;
+struct bufferevent_rate_limit_group;
+#define EV_RATE_LIMIT_MAX EV_SSIZE_MAX
+struct ev_token_bucket_cfg* ev_token_bucket_cfg_new(size_t read_rate, size_t read_burst, size_t write_rate,
+                                                    size_t write_burst, const struct timeval* tick_len);
+void ev_token_bucket_cfg_free(struct ev_token_bucket_cfg* cfg);
+int bufferevent_set_rate_limit(struct bufferevent* bev, struct ev_token_bucket_cfg* cfg);
+const struct ev_token_bucket_cfg* bufferevent_get_token_bucket_cfg(const struct bufferevent* bev);
+
+/* A group shares one bucket among its members; each may take at least
+ * min_share (default 64) per operation. Its refill timer runs on `base`
+ * until the group is freed. */
+struct bufferevent_rate_limit_group* bufferevent_rate_limit_group_new(struct event_base* base,
+                                                                      const struct ev_token_bucket_cfg* cfg);
+int bufferevent_rate_limit_group_set_cfg(struct bufferevent_rate_limit_group* g, const struct ev_token_bucket_cfg* cfg);
+int bufferevent_rate_limit_group_set_min_share(struct bufferevent_rate_limit_group* g, size_t share);
+void bufferevent_rate_limit_group_free(struct bufferevent_rate_limit_group* g);
+int bufferevent_add_to_rate_limit_group(struct bufferevent* bev, struct bufferevent_rate_limit_group* g);
+int bufferevent_remove_from_rate_limit_group(struct bufferevent* bev);
+
+ev_ssize_t bufferevent_get_read_limit(struct bufferevent* bev);
+ev_ssize_t bufferevent_get_write_limit(struct bufferevent* bev);
+/* What the next read or write may move: the single-operation limit and the
+ * buckets together. */
+ev_ssize_t bufferevent_get_max_to_read(struct bufferevent* bev);
+ev_ssize_t bufferevent_get_max_to_write(struct bufferevent* bev);
+ev_ssize_t bufferevent_rate_limit_group_get_read_limit(struct bufferevent_rate_limit_group* g);
+ev_ssize_t bufferevent_rate_limit_group_get_write_limit(struct bufferevent_rate_limit_group* g);
+
+/* Take bytes out of a bucket (a negative count puts them in), suspending or
+ * resuming as the bucket crosses zero. The bufferevent ones fail (-1) on a
+ * bufferevent without a limit of its own. */
+int bufferevent_decrement_read_limit(struct bufferevent* bev, ev_ssize_t decr);
+int bufferevent_decrement_write_limit(struct bufferevent* bev, ev_ssize_t decr);
+int bufferevent_rate_limit_group_decrement_read(struct bufferevent_rate_limit_group* g, ev_ssize_t decr);
+int bufferevent_rate_limit_group_decrement_write(struct bufferevent_rate_limit_group* g, ev_ssize_t decr);
+
+/* Bytes the group's members read and wrote, since creation or the last reset. */
+void bufferevent_rate_limit_group_get_totals(struct bufferevent_rate_limit_group* grp, ev_uint64_t* total_read_out,
+                                             ev_uint64_t* total_written_out);
+void bufferevent_rate_limit_group_reset_totals(struct bufferevent_rate_limit_group* grp);
+
 #ifdef __cplusplus
 }
 #endif
