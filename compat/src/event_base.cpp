@@ -61,11 +61,10 @@ event_base::event_base(const std::string& backend, int config_flags)
       cache_time((config_flags & EVENT_BASE_FLAG_NO_CACHE_TIME) == 0),
       fds(io_loop, (features & EV_FEATURE_ET) != 0, (features & EV_FEATURE_EARLY_CLOSE) != 0,
           [this](int fd, unsigned events) { on_ready(fd, events); }),
-      signals(io_loop, [this](int signo, int times) { on_signal(signo, times); }),
-      lookup_mailbox(std::make_shared<eddy::compat::LookupMailbox>(io_loop)) {}
+      signals(io_loop, [this](int signo, int times) { on_signal(signo, times); }) {}
 
 event_base::~event_base() {
-  {
+  if (lookup_mailbox) {
     // A lookup still running keeps its result to itself from now on.
     const std::lock_guard lock(lookup_mailbox->mutex);
     lookup_mailbox->loop = nullptr;

@@ -121,7 +121,9 @@ struct event_base {
   // hand one over: a call that saw the loop running is queued before the
   // loop can stop. Recursive: a call may make others.
   std::recursive_mutex handover_mutex;
-  // Where hostname lookups post their results (hostname_lookup.hpp).
+  // Where hostname lookups post their results (hostname_lookup.hpp); made
+  // by the first lookup, so that a base that never resolves a name has
+  // none to release.
   std::shared_ptr<eddy::compat::LookupMailbox> lookup_mailbox;
   short signal_calls_left = 0;  // of the signal event whose callback runs
   bool time_cached = false;

@@ -59,6 +59,9 @@ int start_hostname_lookup(BufferEvent& b, int family, const char* hostname, int 
   if (hostname == nullptr) {
     return -1;
   }
+  if (!base->lookup_mailbox) {
+    base->lookup_mailbox = std::make_shared<LookupMailbox>(base->io_loop);
+  }
   std::shared_ptr<LookupMailbox> mailbox = base->lookup_mailbox;
   b.hold();
   b.dns_error = 0;
