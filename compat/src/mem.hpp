@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace eddy::compat {
@@ -24,7 +25,13 @@ T* mem_new(Args&&... args) {
     return nullptr;
   }
   try {
-    return new (p) T(std::forward<Args>(args)...);
+    // Braces for an aggregate: Clang before 16 has no C++20 parenthesized
+    // aggregate initialization.
+    if constexpr (std::is_aggregate_v<T>) {
+      return new (p) T{std::forward<Args>(args)...};
+    } else {
+      return new (p) T(std::forward<Args>(args)...);
+    }
   } catch (...) {
     mem_free(p);
     throw;
