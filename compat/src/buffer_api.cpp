@@ -2,6 +2,7 @@
 // I/O (event2/buffer.h). Searching is in buffer_search_api.cpp, change
 // callbacks in buffer_callback_api.cpp, files in evbuffer_file.cpp.
 #include "evbuffer.hpp"
+#include "evlock.hpp"
 #include "mem.hpp"
 
 #include <sys/ioctl.h>
@@ -34,27 +35,58 @@ struct evbuffer* evbuffer_new(void) {
 
 void evbuffer_free(struct evbuffer* buf) { eddy::compat::mem_delete(buf); }
 
-int evbuffer_enable_locking(struct evbuffer*, void*) { return -1; }
-void evbuffer_lock(struct evbuffer*) {}
-void evbuffer_unlock(struct evbuffer*) {}
+// The buffer's own new lock (lock == nullptr; -1 when the program set no
+// lock functions), or the caller's, which the buffer never frees: a
+// bufferevent gives its two buffers its own lock this way.
+int evbuffer_enable_locking(struct evbuffer* buf, void* lock) {
+  if (buf->lock != nullptr) {
+    return -1;
+  }
+  if (lock == nullptr) {
+    lock = eddy::compat::lock_new();
+    if (lock == nullptr) {
+      return -1;
+    }
+    buf->own_lock = 1;
+  } else {
+    buf->own_lock = 0;
+  }
+  buf->lock = lock;
+  return 0;
+}
+
+void evbuffer_lock(struct evbuffer* buf) { eddy::compat::lock_acquire(buf->lock); }
+void evbuffer_unlock(struct evbuffer* buf) { eddy::compat::lock_release(buf->lock); }
 
 int evbuffer_set_flags(struct evbuffer* buf, ev_uint64_t flags) {
+  const eddy::compat::LockHeld held(buf->lock);
   buf->flags |= static_cast<ev_uint32_t>(flags);
   return 0;
 }
 
 int evbuffer_clear_flags(struct evbuffer* buf, ev_uint64_t flags) {
+  const eddy::compat::LockHeld held(buf->lock);
   buf->flags &= ~static_cast<ev_uint32_t>(flags);
   return 0;
 }
 
-size_t evbuffer_get_length(const struct evbuffer* buf) { return buf->total_len; }
+size_t evbuffer_get_length(const struct evbuffer* buf) {
+  const eddy::compat::LockHeld held(buf->lock);
+  return buf->total_len;
+}
 
-size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) { return buf->first != nullptr ? buf->first->off : 0; }
+size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) {
+  const eddy::compat::LockHeld held(buf->lock);
+  return buf->first != nullptr ? buf->first->off : 0;
+}
 
-int evbuffer_expand(struct evbuffer* buf, size_t datlen) { return buf->expand_single(datlen) != nullptr ? 0 : -1; }
+int evbuffer_expand(struct evbuffer* buf, size_t datlen) {
+  const eddy::compat::LockHeld held(buf->lock);
+  return buf->expand_single(datlen) != nullptr ? 0 : -1;
+}
 
 int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec, int n_vec) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (n_vec < 1 || size < 0 || buf->freeze_end) {
     return -1;
   }
@@ -75,6 +107,7 @@ int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffe
 }
 
 int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int n_vecs) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_end || buf->commit(vec, n_vecs) != 0) {
     return -1;
   }
@@ -83,6 +116,7 @@ int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int 
 }
 
 int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_end || !buf->append(data, datlen)) {
     return -1;
   }
@@ -91,6 +125,7 @@ int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
 }
 
 size_t evbuffer_add_iovec(struct evbuffer* buf, struct evbuffer_iovec* vec, int n_vec) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_end) {
     return 0;
   }
@@ -112,6 +147,7 @@ size_t evbuffer_add_iovec(struct evbuffer* buf, struct evbuffer_iovec* vec, int 
 
 int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t datlen, evbuffer_ref_cleanup_cb cleanupfn,
                            void* cleanupfn_arg) {
+  const eddy::compat::LockHeld held(outbuf->lock);
   if (outbuf->freeze_end) {
     return -1;
   }
@@ -131,6 +167,7 @@ int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t dat
 }
 
 int evbuffer_add_buffer_reference(struct evbuffer* outbuf, struct evbuffer* inbuf) {
+  const eddy::compat::TwoLocksHeld held(outbuf->lock, inbuf->lock);
   if (outbuf == inbuf || outbuf->freeze_end) {
     return -1;
   }
@@ -165,6 +202,7 @@ int evbuffer_add_buffer_reference(struct evbuffer* outbuf, struct evbuffer* inbu
 }
 
 int evbuffer_add_vprintf(struct evbuffer* buf, const char* fmt, va_list ap) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_end) {
     return -1;
   }
@@ -218,6 +256,7 @@ int evbuffer_add_printf(struct evbuffer* buf, const char* fmt, ...) {
 }
 
 int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (size == 0) {
     return 0;
   }
@@ -229,6 +268,7 @@ int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
 }
 
 int evbuffer_drain(struct evbuffer* buf, size_t len) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_start) {
     return -1;
   }
@@ -238,6 +278,7 @@ int evbuffer_drain(struct evbuffer* buf, size_t len) {
 }
 
 ev_ssize_t evbuffer_copyout_from(struct evbuffer* buf, const struct evbuffer_ptr* pos, void* data_out, size_t datlen) {
+  const eddy::compat::LockHeld held(buf->lock);
   const std::size_t from = pos != nullptr ? static_cast<std::size_t>(pos->pos) : 0;
   if (pos != nullptr && (pos->pos < 0 || from > buf->size())) {
     return -1;
@@ -254,6 +295,7 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
 }
 
 int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_start) {
     return -1;
   }
@@ -264,6 +306,7 @@ int evbuffer_remove(struct evbuffer* buf, void* data, size_t datlen) {
 }
 
 int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
+  const eddy::compat::TwoLocksHeld held(outbuf->lock, inbuf->lock);
   if (outbuf == inbuf || inbuf->size() == 0) {
     return 0;
   }
@@ -277,6 +320,7 @@ int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
 }
 
 int evbuffer_prepend_buffer(struct evbuffer* dst, struct evbuffer* src) {
+  const eddy::compat::TwoLocksHeld held(dst->lock, src->lock);
   if (dst == src || src->size() == 0) {
     return 0;
   }
@@ -290,6 +334,7 @@ int evbuffer_prepend_buffer(struct evbuffer* dst, struct evbuffer* src) {
 }
 
 int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t datlen) {
+  const eddy::compat::TwoLocksHeld held(src->lock, dst->lock);
   if (src == dst || datlen == 0) {
     return 0;
   }
@@ -303,10 +348,12 @@ int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t da
 }
 
 unsigned char* evbuffer_pullup(struct evbuffer* buf, ev_ssize_t size) {
+  const eddy::compat::LockHeld held(buf->lock);
   return buf->pullup(size < 0 ? buf->size() : static_cast<std::size_t>(size));
 }
 
 int evbuffer_read(struct evbuffer* buffer, evutil_socket_t fd, int howmuch) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (buffer->freeze_end) {
     return -1;
   }
@@ -333,6 +380,7 @@ int evbuffer_read(struct evbuffer* buffer, evutil_socket_t fd, int howmuch) {
 }
 
 int evbuffer_write_atmost(struct evbuffer* buffer, evutil_socket_t fd, ev_ssize_t howmuch) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (buffer->freeze_start) {
     return -1;
   }
@@ -353,6 +401,7 @@ int evbuffer_write_atmost(struct evbuffer* buffer, evutil_socket_t fd, ev_ssize_
 int evbuffer_write(struct evbuffer* buffer, evutil_socket_t fd) { return evbuffer_write_atmost(buffer, fd, -1); }
 
 int evbuffer_freeze(struct evbuffer* buf, int at_front) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (at_front != 0) {
     buf->freeze_start = 1;
   } else {
@@ -362,6 +411,7 @@ int evbuffer_freeze(struct evbuffer* buf, int at_front) {
 }
 
 int evbuffer_unfreeze(struct evbuffer* buf, int at_front) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (at_front != 0) {
     buf->freeze_start = 0;
   } else {

@@ -1,6 +1,7 @@
 // The C entry points of evbuffer's change callbacks (event2/buffer.h, and
 // evbuffer_setcb from event2/buffer_compat.h).
 #include "evbuffer.hpp"
+#include "evlock.hpp"
 #include "mem.hpp"
 
 namespace {
@@ -14,6 +15,7 @@ constexpr ev_uint32_t kInternalFlags = 0xffff0000;
 extern "C" {
 
 struct evbuffer_cb_entry* evbuffer_add_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg) {
+  const eddy::compat::LockHeld held(buffer->lock);
   auto* entry =
       eddy::compat::mem_new<evbuffer_cb_entry>(buffer->callbacks, cb, nullptr, cbarg, ev_uint32_t{EVBUFFER_CB_ENABLED});
   if (entry != nullptr) {
@@ -23,6 +25,7 @@ struct evbuffer_cb_entry* evbuffer_add_cb(struct evbuffer* buffer, evbuffer_cb_f
 }
 
 int evbuffer_remove_cb_entry(struct evbuffer* buffer, struct evbuffer_cb_entry* ent) {
+  const eddy::compat::LockHeld held(buffer->lock);
   for (evbuffer_cb_entry** link = &buffer->callbacks; *link != nullptr; link = &(*link)->next) {
     if (*link == ent) {
       *link = ent->next;
@@ -34,6 +37,7 @@ int evbuffer_remove_cb_entry(struct evbuffer* buffer, struct evbuffer_cb_entry* 
 }
 
 int evbuffer_remove_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg) {
+  const eddy::compat::LockHeld held(buffer->lock);
   for (evbuffer_cb_entry* entry = buffer->callbacks; entry != nullptr; entry = entry->next) {
     if (entry->callback == cb && entry->arg == cbarg) {
       return evbuffer_remove_cb_entry(buffer, entry);
@@ -42,12 +46,14 @@ int evbuffer_remove_cb(struct evbuffer* buffer, evbuffer_cb_func cb, void* cbarg
   return -1;
 }
 
-int evbuffer_cb_set_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+int evbuffer_cb_set_flags(struct evbuffer* buffer, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+  const eddy::compat::LockHeld held(buffer->lock);
   cb->flags |= flags & ~kInternalFlags;
   return 0;
 }
 
-int evbuffer_cb_clear_flags(struct evbuffer*, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+int evbuffer_cb_clear_flags(struct evbuffer* buffer, struct evbuffer_cb_entry* cb, ev_uint32_t flags) {
+  const eddy::compat::LockHeld held(buffer->lock);
   cb->flags &= ~(flags & ~kInternalFlags);
   return 0;
 }
@@ -58,6 +64,7 @@ void evbuffer_cb_suspend(struct evbuffer*, struct evbuffer_cb_entry*) {}
 void evbuffer_cb_unsuspend(struct evbuffer*, struct evbuffer_cb_entry*) {}
 
 int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
+  const eddy::compat::LockHeld held(buffer->lock);
   while (evbuffer_cb_entry* entry = buffer->callbacks) {
     buffer->callbacks = entry->next;
     eddy::compat::mem_delete(entry);
@@ -74,12 +81,18 @@ int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
 }
 
 int evbuffer_defer_callbacks(struct evbuffer* buffer, struct event_base* base) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (buffer->deferred_cbs) {
     event_del(&buffer->deferred_event);
   }
   event_assign(
       &buffer->deferred_event, base, -1, 0,
-      [](evutil_socket_t, short, void* arg) { static_cast<evbuffer*>(arg)->run_callbacks(); }, buffer);
+      [](evutil_socket_t, short, void* arg) {
+        auto* buf = static_cast<evbuffer*>(arg);
+        const eddy::compat::LockHeld held_now(buf->lock);
+        buf->run_callbacks();
+      },
+      buffer);
   buffer->deferred_cbs = 1;
   buffer->cb_queue = base;
   return 0;

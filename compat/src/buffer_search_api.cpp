@@ -2,6 +2,7 @@
 // positions and peeking (event2/buffer.h, event2/buffer_compat.h). Matches
 // that span chains are found without copying.
 #include "evbuffer.hpp"
+#include "evlock.hpp"
 #include "mem.hpp"
 
 #include <algorithm>
@@ -150,6 +151,7 @@ std::size_t find_eol(evbuffer& buf, std::size_t from, evbuffer_eol_style style, 
 extern "C" {
 
 char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer_eol_style eol_style) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (n_read_out != nullptr) {
     *n_read_out = 0;
   }
@@ -182,6 +184,7 @@ char* evbuffer_readln(struct evbuffer* buffer, size_t* n_read_out, enum evbuffer
 char* evbuffer_readline(struct evbuffer* buffer) { return evbuffer_readln(buffer, nullptr, EVBUFFER_EOL_ANY); }
 
 int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t position, enum evbuffer_ptr_how how) {
+  const eddy::compat::LockHeld held(buffer->lock);
   std::size_t target = position;
   if (how == EVBUFFER_PTR_ADD) {
     if (ptr->pos < 0 || position > static_cast<std::size_t>(EV_SSIZE_MAX) - static_cast<std::size_t>(ptr->pos)) {
@@ -199,6 +202,7 @@ int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t p
 
 struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* what, size_t len,
                                           const struct evbuffer_ptr* start, const struct evbuffer_ptr* end) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (start != nullptr && start->pos < 0) {
     return make_ptr(-1);
   }
@@ -221,6 +225,7 @@ struct evbuffer_ptr evbuffer_search(struct evbuffer* buffer, const char* what, s
 
 struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer_ptr* start, size_t* eol_len_out,
                                         enum evbuffer_eol_style eol_style) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (eol_len_out != nullptr) {
     *eol_len_out = 0;
   }
@@ -241,6 +246,7 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer* buffer, struct evbuffer
 
 int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* start_at,
                   struct evbuffer_iovec* vec_out, int n_vec) {
+  const eddy::compat::LockHeld held(buffer->lock);
   if (start_at != nullptr && start_at->pos < 0) {
     return -1;
   }
@@ -285,6 +291,7 @@ int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* 
 }
 
 unsigned char* evbuffer_find(struct evbuffer* buffer, const unsigned char* what, size_t len) {
+  const eddy::compat::LockHeld held(buffer->lock);
   const evbuffer_ptr at = evbuffer_search(buffer, reinterpret_cast<const char*>(what), len, nullptr);
   if (at.pos < 0) {
     return nullptr;

@@ -16,7 +16,13 @@ namespace {
 constexpr std::size_t kDefaultMaxRead = 64 * 1024;
 constexpr std::size_t kDefaultMaxWrite = 1024 * 1024;
 
-void run_deferred_callbacks(evutil_socket_t, short, void* arg) { static_cast<BufferEvent*>(arg)->run_deferred(); }
+void run_deferred_callbacks(evutil_socket_t, short, void* arg) {
+  BufferEvent& b = *static_cast<BufferEvent*>(arg);
+  const BufferEventHold hold(b);
+  if (hold.alive()) {
+    b.run_deferred();
+  }
+}
 
 // Pauses reading while the input holds the high read mark or more.
 void watch_input_level(evbuffer* input, const evbuffer_cb_info*, void* arg) {
@@ -47,12 +53,60 @@ BufferEvent::BufferEvent(event_base* base, const bufferevent_ops& ops, int opts)
 BufferEvent::~BufferEvent() { event_del(&deferred); }
 
 bool BufferEvent::release() noexcept {
+  eddy::compat::lock_acquire(lock);
+  return release_and_unlock();
+}
+
+bool BufferEvent::release_and_unlock() noexcept {
   if (--refs > 0) {
+    eddy::compat::lock_release(lock);
     return true;
   }
+  dying = true;
+  eddy::compat::lock_release(lock);
+  event_base* base = bev.ev_base;
+  if (lock == nullptr || base == nullptr) {
+    destroy();
+  } else {
+    // A callback of the loop's may be waiting for the lock right now; it
+    // sees `dying` and leaves before the loop gets to this.
+    base->on_loop_thread_nowait([this] {
+      destroy();
+      return 0;
+    });
+  }
+  return false;
+}
+
+void BufferEvent::destroy() noexcept {
   bev.be_ops->destruct(*this);
   delete this;
-  return false;
+}
+
+int BufferEvent::enable_locking(const std::shared_ptr<void>& shared) {
+  if (shared) {
+    lock_owner = shared;
+  } else {
+    void* made = eddy::compat::lock_new();
+    if (made == nullptr) {
+      return -1;
+    }
+    lock_owner = std::shared_ptr<void>(made, eddy::compat::lock_delete);
+  }
+  lock = lock_owner.get();
+  evbuffer_enable_locking(&input_buffer, lock);
+  evbuffer_enable_locking(&output_buffer, lock);
+  return 0;
+}
+
+void BufferEvent::del_event(event* ev) noexcept {
+  if (lock == nullptr || ev->ev_base == nullptr) {
+    event_del(ev);
+  } else {
+    // Not event_del_noblock: another thread may not read the event's flags.
+    event_base* base = ev->ev_base;
+    base->on_loop_thread_nowait([base, ev] { return base->del_if_added(ev); });
+  }
 }
 
 void BufferEvent::trigger_read(int opts) noexcept {
@@ -73,7 +127,7 @@ void schedule(BufferEvent& b) noexcept {
   if (!b.deferred_scheduled && b.deferred.ev_base != nullptr) {
     b.deferred_scheduled = true;
     b.hold();  // until the deferred callbacks have run
-    b.deferred.ev_base->activate_later(&b.deferred, EV_TIMEOUT);
+    event_active_later_(&b.deferred, EV_TIMEOUT);
   }
 }
 
@@ -127,6 +181,11 @@ void BufferEvent::run_eventcb(short what, int opts) noexcept {
 }
 
 void BufferEvent::run_deferred() noexcept {
+  // Cancelled by bufferevent_free on another thread after the loop had
+  // made it active: the hold was dropped there.
+  if (!deferred_scheduled) {
+    return;
+  }
   deferred_scheduled = false;
   // "Connected" happened before any reads or writes it made possible.
   if ((eventcb_pending & BEV_EVENT_CONNECTED) != 0) {
@@ -187,13 +246,14 @@ extern "C" {
 
 void bufferevent_free(struct bufferevent* bufev) {
   BufferEvent& b = BufferEvent::of(bufev);
+  const BufferEventHold hold(b);
   bufferevent_setcb(bufev, nullptr, nullptr, nullptr, nullptr);
   b.freed = true;
   // Deferred callbacks would find none left to call: cancel them and drop
   // their hold now, or a bufferevent freed with callbacks pending would
   // stay allocated when its base is freed before they run.
   if (b.deferred_scheduled) {
-    event_del(&b.deferred);
+    b.del_event(&b.deferred);
     b.deferred_scheduled = false;
     b.release();
   }
@@ -202,6 +262,7 @@ void bufferevent_free(struct bufferevent* bufev) {
 
 void bufferevent_setcb(struct bufferevent* bufev, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
                        bufferevent_event_cb eventcb, void* cbarg) {
+  const eddy::compat::LockHeld held(BufferEvent::of(bufev).lock);
   bufev->readcb = readcb;
   bufev->writecb = writecb;
   bufev->errorcb = eventcb;
@@ -210,6 +271,7 @@ void bufferevent_setcb(struct bufferevent* bufev, bufferevent_data_cb readcb, bu
 
 void bufferevent_getcb(struct bufferevent* bufev, bufferevent_data_cb* readcb_ptr, bufferevent_data_cb* writecb_ptr,
                        bufferevent_event_cb* eventcb_ptr, void** cbarg_ptr) {
+  const eddy::compat::LockHeld held(BufferEvent::of(bufev).lock);
   if (readcb_ptr != nullptr) {
     *readcb_ptr = bufev->readcb;
   }
@@ -247,7 +309,7 @@ int bufferevent_read_buffer(struct bufferevent* bufev, struct evbuffer* buf) {
 
 int bufferevent_enable(struct bufferevent* bufev, short event) {
   BufferEvent& b = BufferEvent::of(bufev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   short events = event;
   if (b.read_suspended != 0) {
     events = static_cast<short>(events & ~EV_READ);
@@ -261,18 +323,24 @@ int bufferevent_enable(struct bufferevent* bufev, short event) {
 
 int bufferevent_disable(struct bufferevent* bufev, short event) {
   BufferEvent& b = BufferEvent::of(bufev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   bufev->enabled = static_cast<short>(bufev->enabled & ~event);
   return bufev->be_ops->disable(b, event) < 0 ? -1 : 0;
 }
 
-short bufferevent_get_enabled(struct bufferevent* bufev) { return bufev->enabled; }
+short bufferevent_get_enabled(struct bufferevent* bufev) {
+  const eddy::compat::LockHeld held(BufferEvent::of(bufev).lock);
+  return bufev->enabled;
+}
 
 int bufferevent_set_timeouts(struct bufferevent* bufev, const struct timeval* timeout_read,
                              const struct timeval* timeout_write) {
+  BufferEvent& b = BufferEvent::of(bufev);
+  const BufferEventHold hold(b);
   bufev->timeout_read = timeout_read != nullptr ? *timeout_read : timeval{0, 0};
   bufev->timeout_write = timeout_write != nullptr ? *timeout_write : timeval{0, 0};
-  bufev->be_ops->adjust_timeouts(BufferEvent::of(bufev));
+  // Which events wait is the loop's to know.
+  b.on_loop([&b] { b.bev.be_ops->adjust_timeouts(b); });
   return 0;
 }
 
@@ -284,7 +352,7 @@ void bufferevent_settimeout(struct bufferevent* bufev, int timeout_read, int tim
 
 void bufferevent_setwatermark(struct bufferevent* bufev, short events, size_t lowmark, size_t highmark) {
   BufferEvent& b = BufferEvent::of(bufev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   if ((events & EV_WRITE) != 0) {
     bufev->wm_write.low = lowmark;
     bufev->wm_write.high = highmark;
@@ -314,6 +382,7 @@ void bufferevent_setwatermark(struct bufferevent* bufev, short events, size_t lo
 }
 
 int bufferevent_getwatermark(struct bufferevent* bufev, short events, size_t* lowmark, size_t* highmark) {
+  const eddy::compat::LockHeld held(BufferEvent::of(bufev).lock);
   const event_watermark* mark = nullptr;
   if (events == EV_WRITE) {
     mark = &bufev->wm_write;
@@ -331,20 +400,27 @@ int bufferevent_getwatermark(struct bufferevent* bufev, short events, size_t* lo
   return 0;
 }
 
-// A bufferevent belongs to its loop's thread; there is nothing to lock.
-void bufferevent_lock(struct bufferevent*) {}
-void bufferevent_unlock(struct bufferevent*) {}
+// Without BEV_OPT_THREADSAFE there is no lock, and these do nothing.
+void bufferevent_lock(struct bufferevent* bufev) { eddy::compat::lock_acquire(BufferEvent::of(bufev).lock); }
+void bufferevent_unlock(struct bufferevent* bufev) { eddy::compat::lock_release(BufferEvent::of(bufev).lock); }
 
-void bufferevent_incref(struct bufferevent* bufev) { BufferEvent::of(bufev).hold(); }
+void bufferevent_incref(struct bufferevent* bufev) {
+  BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
+  b.hold();
+}
+
 int bufferevent_decref(struct bufferevent* bufev) { return BufferEvent::of(bufev).release() ? 0 : 1; }
 
 int bufferevent_flush(struct bufferevent* bufev, short iotype, enum bufferevent_flush_mode mode) {
-  return bufev->be_ops->flush(BufferEvent::of(bufev), iotype, mode);
+  BufferEvent& b = BufferEvent::of(bufev);
+  const BufferEventHold hold(b);
+  return bufev->be_ops->flush(b, iotype, mode);
 }
 
 void bufferevent_trigger(struct bufferevent* bufev, short iotype, int options) {
   BufferEvent& b = BufferEvent::of(bufev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   if ((iotype & EV_READ) != 0) {
     b.trigger_read(options);
   }
@@ -355,12 +431,13 @@ void bufferevent_trigger(struct bufferevent* bufev, short iotype, int options) {
 
 void bufferevent_trigger_event(struct bufferevent* bufev, short what, int options) {
   BufferEvent& b = BufferEvent::of(bufev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   b.run_eventcb(what, options);
 }
 
 int bufferevent_priority_set(struct bufferevent* bufev, int pri) {
   BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
   if (event_priority_set(&bufev->ev_read, pri) == -1 || event_priority_set(&bufev->ev_write, pri) == -1) {
     return -1;
   }
@@ -371,21 +448,29 @@ int bufferevent_priority_set(struct bufferevent* bufev, int pri) {
 int bufferevent_get_priority(const struct bufferevent* bufev) { return event_get_priority(&bufev->ev_read); }
 
 int bufferevent_set_max_single_read(struct bufferevent* bufev, size_t size) {
-  BufferEvent::of(bufev).max_read = size == 0 ? kDefaultMaxRead : size;
+  BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
+  b.max_read = size == 0 ? kDefaultMaxRead : size;
   return 0;
 }
 
 int bufferevent_set_max_single_write(struct bufferevent* bufev, size_t size) {
-  BufferEvent::of(bufev).max_write = size == 0 ? kDefaultMaxWrite : size;
+  BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
+  b.max_write = size == 0 ? kDefaultMaxWrite : size;
   return 0;
 }
 
 ev_ssize_t bufferevent_get_max_single_read(struct bufferevent* bufev) {
-  return static_cast<ev_ssize_t>(BufferEvent::of(bufev).max_read);
+  BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
+  return static_cast<ev_ssize_t>(b.max_read);
 }
 
 ev_ssize_t bufferevent_get_max_single_write(struct bufferevent* bufev) {
-  return static_cast<ev_ssize_t>(BufferEvent::of(bufev).max_write);
+  BufferEvent& b = BufferEvent::of(bufev);
+  const eddy::compat::LockHeld held(b.lock);
+  return static_cast<ev_ssize_t>(b.max_write);
 }
 
 }  // extern "C"

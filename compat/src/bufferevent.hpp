@@ -1,6 +1,8 @@
 #pragma once
 
 #include "evbuffer.hpp"
+#include "event_base.hpp"
+#include "evlock.hpp"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
@@ -30,6 +32,16 @@ struct bufferevent_ops {
 // bufferevent_free) and by every callback in progress or deferred; the
 // object goes when the last is dropped, so freeing it inside one of its own
 // callbacks is safe.
+//
+// Threads (BEV_OPT_THREADSAFE): one recursive lock guards the bufferevent
+// and its two buffers, shared with a pair's partner and a filter's
+// underlying bufferevent (libevent's rule). Every entry point takes it, and
+// so does the loop before it calls the program back. The base's events are
+// changed only on the loop's thread: from another thread such a change is
+// queued for it (on_loop), so that a thread holding the lock never waits
+// for the loop, whose callback may be waiting for the lock. For the same
+// reason a locked bufferevent whose last reference goes on another thread
+// is destroyed on its loop's thread.
 struct BufferEvent {
   BufferEvent(event_base* base, const bufferevent_ops& ops, int options);
   ~BufferEvent();
@@ -40,8 +52,22 @@ struct BufferEvent {
   static BufferEvent& of(bufferevent* bev) noexcept { return *reinterpret_cast<BufferEvent*>(bev); }
 
   void hold() noexcept { ++refs; }
-  // Drops a reference; returns false when that destroyed the object.
+  // Drops a reference; returns false when that was the last one (the
+  // object is then destroyed, or will be on its loop's thread).
   bool release() noexcept;
+  // The same with the lock held, which it releases.
+  bool release_and_unlock() noexcept;
+
+  // BEV_OPT_THREADSAFE: makes the lock, or shares `shared` (a partner's or
+  // an underlying's); -1 when the program set no lock functions.
+  int enable_locking(const std::shared_ptr<void>& shared);
+  // Runs f() where the base's events may be changed: here, on the loop's
+  // thread or when no loop runs; else queued for the loop's thread, which
+  // runs it with the lock held. f() must not rely on when it runs.
+  template <typename F>
+  void on_loop(F f);
+  // event_del for this bufferevent's own events: never waits for the loop.
+  void del_event(event* ev) noexcept;
 
   // Run (or defer) the program's callbacks, as libevent decides to.
   void trigger_read(int options) noexcept;
@@ -107,19 +133,64 @@ struct BufferEvent {
 
   // Rate limiting (rate_limit.hpp); null until a rate-limit call.
   std::unique_ptr<RateLimit> rate_limit;
+
+  // BEV_OPT_THREADSAFE: the lock (null without), and its owner, shared
+  // with the bufferevents that share it.
+  void* lock = nullptr;
+  std::shared_ptr<void> lock_owner;
+  // The last reference is gone: the object waits to be destroyed, and is
+  // neither used nor held again.
+  bool dying = false;
+
+ private:
+  void destroy() noexcept;
 };
 
-// Keeps a bufferevent alive across a callback into the program.
+// Holds a bufferevent's lock and a reference for a scope: an entry point,
+// or a callback of the loop's that calls the program.
 class BufferEventHold {
  public:
-  explicit BufferEventHold(BufferEvent& b) noexcept : b_(b) { b_.hold(); }
-  ~BufferEventHold() { b_.release(); }
+  explicit BufferEventHold(BufferEvent& b) noexcept : b_(b) {
+    eddy::compat::lock_acquire(b_.lock);
+    alive_ = !b_.dying;
+    if (alive_) {
+      b_.hold();
+    }
+  }
+  ~BufferEventHold() {
+    if (alive_) {
+      b_.release_and_unlock();
+    } else {
+      eddy::compat::lock_release(b_.lock);
+    }
+  }
   BufferEventHold(const BufferEventHold&) = delete;
   BufferEventHold& operator=(const BufferEventHold&) = delete;
 
+  // False when the last reference went (on another thread, while this
+  // callback waited for the lock): nothing may be done with it but leave.
+  bool alive() const noexcept { return alive_; }
+
  private:
   BufferEvent& b_;
+  bool alive_;
 };
+
+template <typename F>
+void BufferEvent::on_loop(F f) {
+  event_base* base = bev.ev_base;
+  if (lock == nullptr || base == nullptr) {
+    f();
+    return;
+  }
+  hold();  // for the queued call; the caller holds the lock
+  base->on_loop_thread_nowait([this, f]() mutable {
+    const BufferEventHold held(*this);
+    f();
+    --refs;  // the queued call's; `held` still has one
+    return 0;
+  });
+}
 
 // Kinds.
 extern const bufferevent_ops socket_bufferevent_ops;

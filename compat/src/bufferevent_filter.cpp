@@ -133,7 +133,10 @@ void read_from_underlying(BufferEvent& b) {
 
 void on_input_drained(evbuffer*, const evbuffer_cb_info*, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   if (!input_full(b, BEV_NORMAL)) {
     evbuffer_cb_clear_flags(&b.input_buffer, b.filter->inbuf_cb, EVBUFFER_CB_ENABLED);
     if (b.filter->underlying->input_buffer.size() != 0) {
@@ -147,27 +150,39 @@ void on_output_added(evbuffer*, const evbuffer_cb_info* info, void* arg) {
     return;
   }
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   bool processed = false;
   process_output(b, BEV_NORMAL, processed);
 }
 
 void on_underlying_read(bufferevent*, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   read_from_underlying(b);
 }
 
 void on_underlying_write(bufferevent*, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   bool processed = false;
   process_output(b, BEV_NORMAL, processed);
 }
 
 void on_underlying_event(bufferevent*, short what, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   b.run_eventcb(what, 0);
 }
 
@@ -184,10 +199,10 @@ int filter_enable(BufferEvent& b, short events) {
 
 int filter_disable(BufferEvent& b, short events) {
   if ((events & EV_WRITE) != 0) {
-    event_del(&b.bev.ev_write);
+    b.del_event(&b.bev.ev_write);
   }
   if ((events & EV_READ) != 0) {
-    event_del(&b.bev.ev_read);
+    b.del_event(&b.bev.ev_read);
     b.filter->underlying->suspend_read(BufferEvent::kSuspendFilterRead);
   }
   return 0;
@@ -224,7 +239,7 @@ void filter_destruct(BufferEvent& b) {
 // Flushing runs the filters in that mode whatever the watermarks, then
 // flushes the underlying; 1 when a filter moved data.
 int filter_flush(BufferEvent& b, short iotype, bufferevent_flush_mode mode) {
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   bool processed = false;
   if ((iotype & EV_READ) != 0) {
     process_input(b, mode, processed);
@@ -273,6 +288,16 @@ struct bufferevent* bufferevent_filter_new(struct bufferevent* underlying, buffe
     delete f;
     delete b;
     return nullptr;
+  }
+  // Threads: the filter and its underlying share one lock (the
+  // underlying's, or the filter's new one, which the underlying takes), as
+  // in libevent: each calls into the other.
+  if ((options & BEV_OPT_THREADSAFE) != 0 || u.lock != nullptr) {
+    if (b->enable_locking(u.lock_owner) != 0 || (u.lock == nullptr && u.enable_locking(b->lock_owner) != 0)) {
+      delete f;
+      delete b;
+      return nullptr;
+    }
   }
   b->filter = f;
   evbuffer_cb_clear_flags(&b->input_buffer, f->inbuf_cb, EVBUFFER_CB_ENABLED);

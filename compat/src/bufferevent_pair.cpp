@@ -38,7 +38,7 @@ void transfer(BufferEvent& src, BufferEvent& dst, bool ignore_watermark) {
     if (dst.output_buffer.size() != 0) {
       dst.reset_write_timeout();
     } else {
-      event_del(&dst.bev.ev_write);
+      dst.del_event(&dst.bev.ev_write);
     }
   }
   if (moved) {
@@ -51,14 +51,17 @@ void transfer(BufferEvent& src, BufferEvent& dst, bool ignore_watermark) {
 
 void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   if (info->n_added > info->n_deleted && b.partner != nullptr && wants_to_talk(b, *b.partner)) {
     transfer(b, *b.partner, false);
   }
 }
 
 int pair_enable(BufferEvent& b, short events) {
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   if ((events & EV_READ) != 0) {
     b.reset_read_timeout();
   }
@@ -79,10 +82,10 @@ int pair_enable(BufferEvent& b, short events) {
 
 int pair_disable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0) {
-    event_del(&b.bev.ev_read);
+    b.del_event(&b.bev.ev_read);
   }
   if ((events & EV_WRITE) != 0) {
-    event_del(&b.bev.ev_write);
+    b.del_event(&b.bev.ev_write);
   }
   return 0;
 }
@@ -99,7 +102,7 @@ int pair_flush(BufferEvent& b, short iotype, bufferevent_flush_mode mode) {
   if (mode == BEV_NORMAL) {
     return 0;
   }
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   if (b.partner == nullptr) {
     return 0;
   }
@@ -151,8 +154,12 @@ extern "C" {
 int bufferevent_pair_new(struct event_base* base, int options, struct bufferevent* pair[2]) {
   BufferEvent* first = new_end(base, options);
   BufferEvent* second = first != nullptr ? new_end(base, options) : nullptr;
-  if (second == nullptr) {
+  // Threads: one lock for both ends, since a write to one moves bytes into
+  // the other.
+  if (second == nullptr || ((options & BEV_OPT_THREADSAFE) != 0 &&
+                            (first->enable_locking(nullptr) != 0 || second->enable_locking(first->lock_owner) != 0))) {
     delete first;
+    delete second;
     return -1;
   }
   first->partner = second;
@@ -164,6 +171,7 @@ int bufferevent_pair_new(struct event_base* base, int options, struct buffereven
 
 struct bufferevent* bufferevent_pair_get_partner(struct bufferevent* bev) {
   BufferEvent& b = BufferEvent::of(bev);
+  const eddy::compat::LockHeld held(b.lock);
   return bev->be_ops == &pair_bufferevent_ops && b.partner != nullptr ? &b.partner->bev : nullptr;
 }
 

@@ -54,11 +54,12 @@ struct ev_token_bucket_cfg* ev_token_bucket_cfg_new(size_t read_rate, size_t rea
 void ev_token_bucket_cfg_free(struct ev_token_bucket_cfg* cfg) { delete cfg; }
 
 int bufferevent_set_rate_limit(struct bufferevent* bev, struct ev_token_bucket_cfg* cfg) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   BufferEvent& b = BufferEvent::of(bev);
   if (cfg == nullptr) {
     if (b.rate_limit != nullptr && b.rate_limit->cfg != nullptr) {
       b.rate_limit->cfg = nullptr;
-      event_del(&b.rate_limit->refill);
+      b.del_event(&b.rate_limit->refill);
       eddy::compat::resume_read(b, BufferEvent::kSuspendRateLimit);
       eddy::compat::resume_write(b, BufferEvent::kSuspendRateLimit);
     }
@@ -78,13 +79,14 @@ int bufferevent_set_rate_limit(struct bufferevent* bev, struct ev_token_bucket_c
   }
   rl->cfg = cfg;
   // The tick may have changed: a pending refill waits for the new one.
-  event_del(&rl->refill);
+  b.del_event(&rl->refill);
   eddy::compat::apply_read_bucket(b);
   eddy::compat::apply_write_bucket(b);
   return 0;
 }
 
 const struct ev_token_bucket_cfg* bufferevent_get_token_bucket_cfg(const struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   const RateLimit* rl = reinterpret_cast<const BufferEvent*>(bev)->rate_limit.get();
   return rl != nullptr ? rl->cfg : nullptr;
 }
@@ -145,6 +147,7 @@ void bufferevent_rate_limit_group_free(struct bufferevent_rate_limit_group* g) {
 }
 
 int bufferevent_add_to_rate_limit_group(struct bufferevent* bev, struct bufferevent_rate_limit_group* g) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   if (g == nullptr) {
     return bufferevent_remove_from_rate_limit_group(bev);
   }
@@ -173,6 +176,7 @@ int bufferevent_add_to_rate_limit_group(struct bufferevent* bev, struct bufferev
 }
 
 int bufferevent_remove_from_rate_limit_group(struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   BufferEvent& b = BufferEvent::of(bev);
   if (b.rate_limit != nullptr) {
     b.rate_limit->leave_group();
@@ -181,25 +185,30 @@ int bufferevent_remove_from_rate_limit_group(struct bufferevent* bev) {
 }
 
 ev_ssize_t bufferevent_get_read_limit(struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   const RateLimit* rl = BufferEvent::of(bev).rate_limit.get();
   return rl != nullptr && rl->cfg != nullptr ? static_cast<ev_ssize_t>(rl->bucket.read) : EV_SSIZE_MAX;
 }
 
 ev_ssize_t bufferevent_get_write_limit(struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   const RateLimit* rl = BufferEvent::of(bev).rate_limit.get();
   return rl != nullptr && rl->cfg != nullptr ? static_cast<ev_ssize_t>(rl->bucket.write) : EV_SSIZE_MAX;
 }
 
 ev_ssize_t bufferevent_get_max_to_read(struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   return static_cast<ev_ssize_t>(eddy::compat::max_to_read(BufferEvent::of(bev)));
 }
 
 ev_ssize_t bufferevent_get_max_to_write(struct bufferevent* bev) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   return static_cast<ev_ssize_t>(eddy::compat::max_to_write(BufferEvent::of(bev)));
 }
 
 // libevent asserts a bufferevent limit of its own; eddy fails instead.
 int bufferevent_decrement_read_limit(struct bufferevent* bev, ev_ssize_t decr) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   BufferEvent& b = BufferEvent::of(bev);
   if (b.rate_limit == nullptr || b.rate_limit->cfg == nullptr) {
     return -1;
@@ -210,6 +219,7 @@ int bufferevent_decrement_read_limit(struct bufferevent* bev, ev_ssize_t decr) {
 }
 
 int bufferevent_decrement_write_limit(struct bufferevent* bev, ev_ssize_t decr) {
+  const eddy::compat::LockHeld held(reinterpret_cast<const BufferEvent*>(bev)->lock);
   BufferEvent& b = BufferEvent::of(bev);
   if (b.rate_limit == nullptr || b.rate_limit->cfg == nullptr) {
     return -1;

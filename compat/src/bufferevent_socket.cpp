@@ -58,7 +58,10 @@ int finished_connecting(int fd) noexcept {
 
 void on_readable(evutil_socket_t fd, short what, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   short result = BEV_EVENT_READING;
   if (what == EV_TIMEOUT) {
     result |= BEV_EVENT_TIMEOUT;
@@ -108,7 +111,10 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
 
 void on_writable(evutil_socket_t fd, short what, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   short result = BEV_EVENT_WRITING;
   bool connected = false;
   std::size_t written = 0;
@@ -130,15 +136,15 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
     }
     b.connecting = false;
     if (c < 0) {
-      event_del(&b.bev.ev_write);
-      event_del(&b.bev.ev_read);
+      b.del_event(&b.bev.ev_write);
+      b.del_event(&b.bev.ev_read);
       b.run_eventcb(BEV_EVENT_ERROR, 0);
       return;
     }
     connected = true;
     b.run_eventcb(BEV_EVENT_CONNECTED, 0);
     if ((b.bev.enabled & EV_WRITE) == 0 || b.write_suspended != 0) {
-      event_del(&b.bev.ev_write);
+      b.del_event(&b.bev.ev_write);
       return;
     }
   }
@@ -160,7 +166,7 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
     }
   }
   if (b.output_buffer.size() == 0) {
-    event_del(&b.bev.ev_write);
+    b.del_event(&b.bev.ev_write);
   } else if (b.write_suspended == 0 && !eddy::compat::has_flag(&b.bev.ev_write, EVLIST_INSERTED)) {
     // Written through and left data behind: now wait for writability
     // (unless the write emptied a rate-limit bucket, which resumes it).
@@ -171,13 +177,21 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
   }
 }
 
-// The output's change callback: data was added, so start writing.
+// Writes now unless the write event waits already (or there is no socket
+// yet, before bufferevent_socket_connect: the data waits).
+void start_writing(BufferEvent& b) {
+  if ((b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && event_get_fd(&b.bev.ev_write) >= 0 &&
+      event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0) {
+    event_active(&b.bev.ev_write, EV_WRITE, 1);
+  }
+}
+
+// The output's change callback (with the lock held): data was added, so
+// start writing.
 void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  // No socket yet (before bufferevent_socket_connect): the data waits.
-  if (info->n_added != 0 && (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 &&
-      event_get_fd(&b.bev.ev_write) >= 0 && event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0) {
-    event_active(&b.bev.ev_write, EV_WRITE, 1);
+  if (info->n_added != 0) {
+    b.on_loop([&b] { start_writing(b); });
   }
 }
 
@@ -198,19 +212,19 @@ int socket_enable(BufferEvent& b, short events) {
 
 int socket_disable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0) {
-    event_del(&b.bev.ev_read);
+    b.del_event(&b.bev.ev_read);
   }
   // While connecting, the write event waits for the connection.
   if ((events & EV_WRITE) != 0 && !b.connecting) {
-    event_del(&b.bev.ev_write);
+    b.del_event(&b.bev.ev_write);
   }
   return 0;
 }
 
 void socket_destruct(BufferEvent& b) {
   const evutil_socket_t fd = event_get_fd(&b.bev.ev_read);
-  event_del(&b.bev.ev_read);
-  event_del(&b.bev.ev_write);
+  b.del_event(&b.bev.ev_read);
+  b.del_event(&b.bev.ev_write);
   if ((b.options & BEV_OPT_CLOSE_ON_FREE) != 0 && fd >= 0) {
     ::close(fd);
   }
@@ -258,6 +272,10 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
   if (b == nullptr) {
     return nullptr;
   }
+  if ((options & BEV_OPT_THREADSAFE) != 0 && b->enable_locking(nullptr) != 0) {
+    delete b;
+    return nullptr;
+  }
   assign_events(*b, fd);
   if (evbuffer_add_cb(&b->output_buffer, on_output_changed, b) == nullptr) {
     delete b;
@@ -300,14 +318,19 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
     struct bufferevent* underlying = bufferevent_get_underlying(bufev);
     return underlying != nullptr ? bufferevent_setfd(underlying, fd) : -1;
   }
-  event_del(&bufev->ev_read);
-  event_del(&bufev->ev_write);
-  evbuffer_unfreeze(bufev->input, 0);
-  evbuffer_unfreeze(bufev->output, 1);
-  assign_events(b, fd);
-  if (fd >= 0) {
-    bufferevent_enable(bufev, bufev->enabled);
-  }
+  const BufferEventHold hold(b);
+  // The events are assigned again: only on the loop's thread, after it has
+  // deleted them.
+  b.on_loop([&b, fd] {
+    event_del(&b.bev.ev_read);
+    event_del(&b.bev.ev_write);
+    evbuffer_unfreeze(&b.input_buffer, 0);
+    evbuffer_unfreeze(&b.output_buffer, 1);
+    assign_events(b, fd);
+    if (fd >= 0) {
+      bufferevent_enable(&b.bev, b.bev.enabled);
+    }
+  });
   return 0;
 }
 
@@ -322,7 +345,7 @@ evutil_socket_t bufferevent_getfd(struct bufferevent* bufev) {
 
 int bufferevent_socket_connect(struct bufferevent* bev, const struct sockaddr* sa, int socklen) {
   BufferEvent& b = BufferEvent::of(bev);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
   evutil_socket_t fd = bufferevent_getfd(bev);
   bool own_fd = false;
   if (fd < 0) {

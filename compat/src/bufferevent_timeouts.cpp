@@ -9,14 +9,20 @@ namespace {
 
 void on_read_timeout(evutil_socket_t, short, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   bufferevent_disable(&b.bev, EV_READ);
   b.run_eventcb(BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
 }
 
 void on_write_timeout(evutil_socket_t, short, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  BufferEventHold hold(b);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   bufferevent_disable(&b.bev, EV_WRITE);
   b.run_eventcb(BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING, 0);
 }
@@ -41,20 +47,20 @@ void BufferEvent::reset_write_timeout() noexcept {
 }
 
 void BufferEvent::del_generic_timeouts() noexcept {
-  event_del(&bev.ev_read);
-  event_del(&bev.ev_write);
+  del_event(&bev.ev_read);
+  del_event(&bev.ev_write);
 }
 
 void BufferEvent::adjust_generic_timeouts() noexcept {
   if ((bev.enabled & EV_READ) != 0 && read_suspended == 0 && timerisset(&bev.timeout_read)) {
     event_add(&bev.ev_read, &bev.timeout_read);
   } else {
-    event_del(&bev.ev_read);
+    del_event(&bev.ev_read);
   }
   if ((bev.enabled & EV_WRITE) != 0 && write_suspended == 0 && timerisset(&bev.timeout_write) &&
       output_buffer.size() != 0) {
     event_add(&bev.ev_write, &bev.timeout_write);
   } else {
-    event_del(&bev.ev_write);
+    del_event(&bev.ev_write);
   }
 }

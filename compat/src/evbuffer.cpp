@@ -4,6 +4,7 @@
 #include "evbuffer.hpp"
 
 #include "event_base.hpp"
+#include "evlock.hpp"
 #include "mem.hpp"
 
 #include <algorithm>
@@ -61,6 +62,9 @@ evbuffer::~evbuffer() {
   while (evbuffer_cb_entry* entry = callbacks) {
     callbacks = entry->next;
     eddy::compat::mem_delete(entry);
+  }
+  if (own_lock) {
+    eddy::compat::lock_delete(lock);
   }
 }
 
@@ -366,7 +370,7 @@ void evbuffer::changed() noexcept {
     return;
   }
   if (deferred_cbs) {
-    cb_queue->activate_later(&deferred_event, EV_TIMEOUT);
+    event_active_later_(&deferred_event, EV_TIMEOUT);
     return;
   }
   run_callbacks();

@@ -95,7 +95,7 @@ struct evbuffer {
   std::size_t total_len = 0;
   std::size_t n_add_for_cb = 0;
   std::size_t n_del_for_cb = 0;
-  void* lock = nullptr;  // never set: eddy's evbuffers are not locked
+  void* lock = nullptr;  // evbuffer_enable_locking; its own when own_lock
   unsigned own_lock : 1 = 0;
   unsigned freeze_start : 1 = 0;
   unsigned freeze_end : 1 = 0;

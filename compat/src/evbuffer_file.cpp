@@ -8,6 +8,7 @@
 // - pread(2) may return less than asked; it is called until done.
 #include "evbuffer_file.hpp"
 #include "evbuffer.hpp"
+#include "evlock.hpp"
 
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -119,6 +120,7 @@ void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment* seg, evb
 
 int evbuffer_add_file_segment(struct evbuffer* buf, struct evbuffer_file_segment* seg, ev_off_t offset,
                               ev_off_t length) {
+  const eddy::compat::LockHeld held(buf->lock);
   if (buf->freeze_end) {
     return -1;
   }
@@ -159,6 +161,7 @@ int evbuffer_add_file_segment(struct evbuffer* buf, struct evbuffer_file_segment
 }
 
 int evbuffer_add_file(struct evbuffer* buf, int fd, ev_off_t offset, ev_off_t length) {
+  const eddy::compat::LockHeld held(buf->lock);
   evbuffer_file_segment* seg = evbuffer_file_segment_new(fd, offset, length, EVBUF_FS_CLOSE_ON_FREE);
   if (seg == nullptr) {
     return -1;

@@ -34,6 +34,14 @@ namespace {
 // replaces it with the event being assigned.
 void* self_cbarg_marker = nullptr;
 
+// True when deleting `ev` has nothing of its base to touch: nothing to
+// undo (or the base was freed, which cleared its flags), and no thread has
+// a call queued that could have changed that since this thread last
+// looked.
+bool in_no_structure(const event* ev) noexcept {
+  return event_base::queued_anywhere.load(std::memory_order_acquire) == 0 && !needs_delete(ev);
+}
+
 }  // namespace
 
 extern "C" {
@@ -120,9 +128,13 @@ int event_add(struct event* ev, const struct timeval* timeout) {
     EDDY_COMPAT_WARN("event_add: event has no event_base set.");
     return -1;
   }
-  return base->on_loop_thread([&]() -> int {
+  // From another thread the add is queued for the loop, as libevent adds
+  // without waiting for it; a failure there is logged.
+  const bool timed = timeout != nullptr;
+  const timeval duration = timed ? *timeout : timeval{};
+  return base->on_loop_thread_nowait([base, ev, timed, duration]() -> int {
     try {
-      return base->add(ev, timeout, false);
+      return base->add(ev, timed ? &duration : nullptr, false);
     } catch (const std::bad_alloc&) {
       EDDY_COMPAT_WARN("event_add: out of memory");
       return -1;
@@ -135,17 +147,26 @@ int event_del(struct event* ev) {
   if (base == nullptr) {
     return -1;
   }
-  // Not in any of the base's structures (or the base was freed, which
-  // cleared the flags): nothing of the base to touch. A finalizing event
-  // stays queued for its finalizer, as in libevent.
-  if (!has_flag(ev, EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER) ||
-      has_flag(ev, EVLIST_FINALIZING)) {
+  if (in_no_structure(ev)) {
     return 0;
   }
-  return base->on_loop_thread([&] { return base->del(ev); });
+  return base->on_loop_thread([base, ev] { return base->del_if_added(ev); });
 }
 
-int event_del_noblock(struct event* ev) { return event_del(ev); }
+// libevent's event_del_noblock() does not wait for a callback of the event
+// that runs on the loop's thread; here it does not wait for the loop at
+// all.
+int event_del_noblock(struct event* ev) {
+  event_base* base = ev->ev_base;
+  if (base == nullptr) {
+    return -1;
+  }
+  if (in_no_structure(ev)) {
+    return 0;
+  }
+  return base->on_loop_thread_nowait([base, ev] { return base->del_if_added(ev); });
+}
+
 int event_del_block(struct event* ev) { return event_del(ev); }
 
 int event_remove_timer(struct event* ev) {
@@ -162,20 +183,24 @@ void event_active(struct event* ev, int res, short ncalls) {
     EDDY_COMPAT_WARN("event_active: event has no event_base set.");
     return;
   }
-  base->on_loop_thread([&] { base->activate(ev, res, ncalls); });
+  base->on_loop_thread_nowait([base, ev, res, ncalls] {
+    base->activate(ev, res, ncalls);
+    return 0;
+  });
 }
 
 // libevent's internal "activate in the next iteration" (the active-later
 // queue that deferred callbacks use), exported by libevent and called by
 // code built with its private headers, such as its regression tests.
-void event_active_later_(struct event* ev, int res);
-
 void event_active_later_(struct event* ev, int res) {
   event_base* base = ev->ev_base;
   if (base == nullptr) {
     return;
   }
-  base->on_loop_thread([&] { base->activate_later(ev, res); });
+  base->on_loop_thread_nowait([base, ev, res] {
+    base->activate_later(ev, res);
+    return 0;
+  });
 }
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {

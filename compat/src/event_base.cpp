@@ -209,6 +209,10 @@ int event_base::add(event* ev, const timeval* timeout_in, bool absolute) {
   return result;
 }
 
+int event_base::del_if_added(event* ev) noexcept {
+  return needs_delete(ev) ? del(ev) : 0;
+}
+
 int event_base::del(event* ev) noexcept {
   // A signal callback running in a loop of ev_ncalls calls stops.
   if (is_signal(ev) && ev->ev_.ev_signal.ev_ncalls != 0 && ev->ev_.ev_signal.ev_pncalls != nullptr) {
@@ -472,6 +476,46 @@ int event_base::run_active() noexcept {
   return count;
 }
 
+std::atomic<int> event_base::queued_anywhere{0};
+
+void event_base::queue_foreign_call(eddy::Loop::Task call) {
+  const std::lock_guard lock(foreign_mutex);
+  foreign_calls.push_back(std::move(call));
+  queued_anywhere.fetch_add(1, std::memory_order_relaxed);
+  has_foreign_calls.store(true, std::memory_order_release);
+  if (!foreign_wake_posted) {
+    foreign_wake_posted = true;
+    io_loop.post([] {});  // ends the loop's wait; what is queued runs after it
+  }
+}
+
+void event_base::run_foreign_calls() noexcept {
+  while (has_foreign_calls.load(std::memory_order_acquire)) {
+    {
+      const std::lock_guard lock(foreign_mutex);
+      foreign_batch.swap(foreign_calls);
+      foreign_wake_posted = false;
+      has_foreign_calls.store(false, std::memory_order_relaxed);
+    }
+    for (eddy::Loop::Task& call : foreign_batch) {
+      call();
+    }
+    queued_anywhere.fetch_sub(static_cast<int>(foreign_batch.size()), std::memory_order_release);
+    foreign_batch.clear();
+  }
+}
+
+void event_base::stop_taking_foreign_calls() noexcept {
+  for (;;) {
+    run_foreign_calls();
+    const std::lock_guard lock(handover_mutex);
+    if (!has_foreign_calls.load(std::memory_order_acquire)) {
+      loop_thread.store(std::thread::id{}, std::memory_order_release);
+      return;
+    }
+  }
+}
+
 int event_base::loop(int flags) {
   if (running) {
     EDDY_COMPAT_WARN("event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once.");
@@ -512,6 +556,7 @@ int event_base::loop(int flags) {
       make_later_active();
       time_cached = false;
       io_loop.run_once(wait);
+      run_foreign_calls();
       update_time_cache();
       expire_timeouts();
       if (active_count() != 0) {
@@ -528,10 +573,7 @@ int event_base::loop(int flags) {
     result = -1;
   }
   time_cached = false;
-  {
-    const std::lock_guard lock(handover_mutex);
-    loop_thread.store(std::thread::id{}, std::memory_order_release);
-  }
+  stop_taking_foreign_calls();
   running = false;
   return result;
 }

@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+// libevent's internal "activate in the next iteration", which it exports
+// (event_api.cpp); without waiting when called from another thread.
+extern "C" void event_active_later_(struct event* ev, int res);
+
 // One libevent event_base: an eddy Loop plus libevent's bookkeeping of
 // events (which are added, which have timeouts, which are active and in
 // what order their callbacks run). The loop follows libevent 2.1's
@@ -33,6 +37,9 @@ struct event_base {
   // The operations behind the C API, on the loop's thread.
   int add(event* ev, const timeval* timeout, bool absolute);
   int del(event* ev) noexcept;
+  // del() when needs_delete(ev); on the loop's thread, where the flags
+  // are current.
+  int del_if_added(event* ev) noexcept;
   void activate(event* ev, int res, short ncalls) noexcept;
   // Activates `ev` at the start of the next loop iteration rather than in
   // this one (libevent's "active later": deferred callbacks).
@@ -78,11 +85,21 @@ struct event_base {
   // Runs f() on the loop's thread, and returns its result: right here when
   // the caller is that thread; right here too, under handover_mutex, when no
   // thread runs the loop (several threads may set a base up before one
-  // dispatches it); else handed to the loop's thread. A hand-over the loop
-  // did not take before it stopped is run by the caller instead, so that a
-  // thread never waits for a loop that has ended.
+  // dispatches it); else queued for the loop's thread (foreign_calls),
+  // waiting for it to run. For calls that answer something or must be done
+  // when they return (event_del waits out a callback in progress).
   template <typename F>
   auto on_loop_thread(F f) -> decltype(f());
+  // The same without waiting, for calls that libevent makes without waiting
+  // for the loop (event_add, event_active, a bufferevent's own changes of
+  // interest): the caller may hold a lock (a bufferevent's, or its own) that
+  // a callback on the loop's thread is waiting for, so waiting here could
+  // never end. Calls from one thread run in the order they were made,
+  // waiting or not, and all those made before the loop's wait returned run
+  // before the callbacks of what the wait found. Returns f()'s int when it
+  // ran here, 0 when it was queued.
+  template <typename F>
+  int on_loop_thread_nowait(F f);
 
   bool has_events() const noexcept { return event_count > 0 || virtual_count > 0; }
   int active_count() const noexcept { return active.size() + later.size(); }
@@ -121,6 +138,18 @@ struct event_base {
   // hand one over: a call that saw the loop running is queued before the
   // loop can stop. Recursive: a call may make others.
   std::recursive_mutex handover_mutex;
+  // Calls queued by other threads while the loop runs, in order; run after
+  // each wait and before the loop stops (run_foreign_calls).
+  std::mutex foreign_mutex;
+  std::vector<eddy::Loop::Task> foreign_calls;
+  std::vector<eddy::Loop::Task> foreign_batch;  // the ones running; reused
+  bool foreign_wake_posted = false;            // under foreign_mutex
+  std::atomic<bool> has_foreign_calls{false};  // a hint, read without the mutex
+  // Calls queued by any thread for any base and not yet run. While there
+  // are none, a thread's view of an event's flags is not older than a call
+  // it made: event_del can then answer from the flags alone, without
+  // touching a base that may be freed.
+  static std::atomic<int> queued_anywhere;
   // Where hostname lookups post their results (hostname_lookup.hpp); made
   // by the first lookup, so that a base that never resolves a name has
   // none to release.
@@ -157,49 +186,44 @@ struct event_base {
   // Takes whatever is queued off the base while it is freed.
   void drop_queued(event* ev) noexcept;
   void update_time_cache() noexcept;
+  // Queues a call from another thread, and wakes the loop (once until it
+  // runs what is queued); under handover_mutex, while the loop runs.
+  void queue_foreign_call(eddy::Loop::Task call);
+  void run_foreign_calls() noexcept;
+  // Runs what is queued until nothing is, then marks the loop stopped,
+  // atomically with respect to queue_foreign_call().
+  void stop_taking_foreign_calls() noexcept;
 };
-
-namespace eddy::compat {
-
-// One call handed from another thread to a base's loop: run once, by the
-// loop or, if the loop stopped first, by the caller.
-template <typename R>
-struct Handover {
-  template <typename F>
-  explicit Handover(F f) : task(std::move(f)), result(task.get_future()) {}
-
-  void run_if_unclaimed() {
-    if (!claimed.exchange(true, std::memory_order_acq_rel)) {
-      task();
-    }
-  }
-
-  std::atomic<bool> claimed{false};
-  std::packaged_task<R()> task;
-  std::future<R> result;
-};
-
-}  // namespace eddy::compat
 
 template <typename F>
 auto event_base::on_loop_thread(F f) -> decltype(f()) {
   using Result = decltype(f());
-  const std::thread::id me = std::this_thread::get_id();
-  if (loop_thread.load(std::memory_order_acquire) == me) {
+  if (loop_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
     return f();
   }
   std::unique_lock lock(handover_mutex);
   if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
     return f();
   }
-  auto handover = std::make_shared<eddy::compat::Handover<Result>>(std::move(f));
-  io_loop.post([handover] { handover->run_if_unclaimed(); });
+  // Run exactly once by the loop: after its next wait or before it stops.
+  // Shared with the queued call, so that the task outlives the loop's run
+  // of it even after this thread has its result and returns.
+  auto task = std::make_shared<std::packaged_task<Result()>>(std::move(f));
+  std::future<Result> result = task->get_future();
+  queue_foreign_call([task] { (*task)(); });
   lock.unlock();
-  while (handover->result.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
-    const std::lock_guard stopped(handover_mutex);
-    if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
-      handover->run_if_unclaimed();
-    }
+  return result.get();
+}
+
+template <typename F>
+int event_base::on_loop_thread_nowait(F f) {
+  if (loop_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+    return f();
   }
-  return handover->result.get();
+  const std::lock_guard lock(handover_mutex);
+  if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
+    return f();
+  }
+  queue_foreign_call([f = std::move(f)]() mutable { f(); });
+  return 0;
 }

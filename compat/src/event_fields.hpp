@@ -44,6 +44,14 @@ inline event* next_queued(event* ev) noexcept {
 inline short& flags_of(event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }
 inline short flags_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_flags; }
 inline bool has_flag(const event* ev, int flag) noexcept { return (ev->ev_evcallback.evcb_flags & flag) != 0; }
+
+// What event_del() has to undo: `ev` is in one of its base's structures,
+// and not being finalized (a finalizing event stays queued for its
+// finalizer, as in libevent).
+inline bool needs_delete(const event* ev) noexcept {
+  return has_flag(ev, EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER) &&
+         !has_flag(ev, EVLIST_FINALIZING);
+}
 inline void set_flag(event* ev, int flag) noexcept {
   ev->ev_evcallback.evcb_flags = static_cast<short>(ev->ev_evcallback.evcb_flags | flag);
 }

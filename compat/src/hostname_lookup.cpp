@@ -19,8 +19,9 @@ struct AddrinfoFree {
 };
 using AddrinfoList = std::unique_ptr<addrinfo, AddrinfoFree>;
 
-// On the loop's thread, once the lookup is over.
+// On the loop's thread, once the lookup is over (or could not start).
 void finish_lookup(BufferEvent& b, int error, const AddrinfoList& found) {
+  const BufferEventHold hold(b);  // alive: the lookup holds it
   event_base* base = b.bev.ev_base;
   if (base->virtual_count > 0) {
     --base->virtual_count;
@@ -41,6 +42,7 @@ void finish_lookup(BufferEvent& b, int error, const AddrinfoList& found) {
 }  // namespace
 
 int start_hostname_lookup(BufferEvent& b, int family, const char* hostname, int port) {
+  const BufferEventHold hold(b);
   event_base* base = b.bev.ev_base;
   const std::string service = std::to_string(port);
   addrinfo hints{};
@@ -59,33 +61,31 @@ int start_hostname_lookup(BufferEvent& b, int family, const char* hostname, int 
   if (hostname == nullptr) {
     return -1;
   }
-  if (!base->lookup_mailbox) {
-    base->lookup_mailbox = std::make_shared<LookupMailbox>(base->io_loop);
-  }
-  std::shared_ptr<LookupMailbox> mailbox = base->lookup_mailbox;
-  b.hold();
+  b.hold();  // the lookup's, until finish_lookup
   b.dns_error = 0;
   b.suspend_read(BufferEvent::kSuspendLookup);
   b.suspend_write(BufferEvent::kSuspendLookup);
-  ++base->virtual_count;
-  try {
-    hints.ai_flags = 0;
-    std::thread([mailbox, &b, hints, name = std::string(hostname), service] {
-      addrinfo* list = nullptr;
-      const int error = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &list);
-      auto found = std::make_shared<AddrinfoList>(list);
-      const std::lock_guard lock(mailbox->mutex);
-      if (mailbox->loop != nullptr) {
-        mailbox->loop->post([&b, error, found] { finish_lookup(b, error, *found); });
-      }
-    }).detach();
-  } catch (const std::system_error&) {
-    --base->virtual_count;
-    b.unsuspend_read(BufferEvent::kSuspendLookup);
-    b.unsuspend_write(BufferEvent::kSuspendLookup);
-    b.release();
-    return -1;
-  }
+  hints.ai_flags = 0;
+  // The base's mailbox and count belong to its loop's thread.
+  b.on_loop([&b, base, hints, name = std::string(hostname), service] {
+    if (!base->lookup_mailbox) {
+      base->lookup_mailbox = std::make_shared<LookupMailbox>(base->io_loop);
+    }
+    ++base->virtual_count;
+    try {
+      std::thread([mailbox = base->lookup_mailbox, &b, hints, name, service] {
+        addrinfo* list = nullptr;
+        const int error = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &list);
+        auto found = std::make_shared<AddrinfoList>(list);
+        const std::lock_guard lock(mailbox->mutex);
+        if (mailbox->loop != nullptr) {
+          mailbox->loop->post([&b, error, found] { finish_lookup(b, error, *found); });
+        }
+      }).detach();
+    } catch (const std::system_error&) {
+      finish_lookup(b, EAI_SYSTEM, AddrinfoList{});
+    }
+  });
   return 0;
 }
 

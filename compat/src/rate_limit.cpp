@@ -110,7 +110,7 @@ void apply_read_bucket(BufferEvent& b) noexcept {
   } else if ((b.read_suspended & BufferEvent::kSuspendRateLimit) != 0) {
     resume_read(b, BufferEvent::kSuspendRateLimit);
     if (rl.bucket.write > 0) {
-      event_del(&rl.refill);
+      b.del_event(&rl.refill);
     }
   }
 }
@@ -123,7 +123,7 @@ void apply_write_bucket(BufferEvent& b) noexcept {
   } else if ((b.write_suspended & BufferEvent::kSuspendRateLimit) != 0) {
     resume_write(b, BufferEvent::kSuspendRateLimit);
     if (rl.bucket.read > 0) {
-      event_del(&rl.refill);
+      b.del_event(&rl.refill);
     }
   }
 }
@@ -204,6 +204,10 @@ namespace {
 // ran dry, and again while a side is still dry.
 void on_refill(evutil_socket_t, short, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
+  const BufferEventHold hold(b);
+  if (!hold.alive()) {
+    return;
+  }
   RateLimit& rl = *b.rate_limit;
   if (rl.cfg == nullptr) {
     return;
