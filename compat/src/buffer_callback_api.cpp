@@ -83,10 +83,15 @@ int evbuffer_setcb(struct evbuffer* buffer, evbuffer_cb cb, void* cbarg) {
 int evbuffer_defer_callbacks(struct evbuffer* buffer, struct event_base* base) {
   const eddy::compat::LockHeld held(buffer->lock);
   if (buffer->deferred_cbs) {
-    event_del(&buffer->deferred_event);
+    event_del(buffer->deferred_event);
+  } else if (buffer->deferred_event == nullptr) {
+    buffer->deferred_event = eddy::compat::mem_new<event>();
+    if (buffer->deferred_event == nullptr) {
+      return -1;
+    }
   }
   event_assign(
-      &buffer->deferred_event, base, -1, 0,
+      buffer->deferred_event, base, -1, 0,
       [](evutil_socket_t, short, void* arg) {
         auto* buf = static_cast<evbuffer*>(arg);
         const eddy::compat::LockHeld held_now(buf->lock);

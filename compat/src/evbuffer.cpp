@@ -52,8 +52,9 @@ constexpr std::size_t kMaxAutoChain = 4096;
 
 evbuffer::~evbuffer() {
   if (deferred_cbs) {
-    event_del(&deferred_event);
+    event_del(deferred_event);
   }
+  eddy::compat::mem_delete(deferred_event);
   evbuffer_chain* chains = first;
   first = last = nullptr;
   last_with_datap = &first;
@@ -370,7 +371,7 @@ void evbuffer::changed() noexcept {
     return;
   }
   if (deferred_cbs) {
-    event_active_later_(&deferred_event, EV_TIMEOUT);
+    event_active_later_(deferred_event, EV_TIMEOUT);
     return;
   }
   run_callbacks();

@@ -110,8 +110,9 @@ struct evbuffer {
   evbuffer_cb_entry* callbacks = nullptr;  // newest first, as libevent calls them
   bufferevent* parent = nullptr;           // the bufferevent it belongs to, if any
 
-  // eddy's: with evbuffer_defer_callbacks, the event that runs them.
-  struct event deferred_event {};
+  // eddy's: with evbuffer_defer_callbacks, the event that runs them; made
+  // then, since most buffers never defer (128 bytes each otherwise).
+  struct event* deferred_event = nullptr;
 
  private:
   // Frees the empty chains after the last one with bytes (all of them when
