@@ -20,6 +20,8 @@ void Loop::post(Task task) { core_->post(std::move(task)); }
 
 void Loop::defer(Task task) { core_->defer(std::move(task)); }
 
+void Loop::adopt_thread() noexcept { core_->adopt_thread(); }
+
 std::string_view Loop::backend_name() const noexcept { return core_->backend_name(); }
 
 BlockPool& Loop::block_pool() noexcept { return core_->block_pool(); }

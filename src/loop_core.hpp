@@ -47,6 +47,7 @@ class LoopCore {
   void reinit_after_fork();
 
   void check_thread(const char* operation) const noexcept { owner_.check(operation); }
+  void adopt_thread() noexcept { owner_.claim(); }
 
   // IoWatcher and the handles embedded in connections
   std::error_code io_start(IoHandle& handle, unsigned events) noexcept;

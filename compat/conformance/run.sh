@@ -4,7 +4,7 @@
 # regression suite", says what it shows.
 #
 #   compat/conformance/run.sh [EDDY_BUILD_DIR] [--work DIR] [--jobs N]
-#                             [--timeout S] [--only GROUP] [--update]
+#                             [--timeout S] [--only GROUP] [--update] [--tsan]
 #
 # It fetches libevent's Debian source package (from deb.debian.org, once),
 # builds real libevent and its test/regress in the work dir (once), and runs
@@ -14,6 +14,10 @@
 #             (EDDY_BUILD_DIR/compat/dropin) with support/'s helpers preloaded
 #   compiled  test/regress compiled against compat/include and linked
 #             against EDDY_BUILD_DIR/compat/libeddy_event.so
+# With --tsan, EDDY_BUILD_DIR is a ThreadSanitizer build (the tsan preset):
+# test/regress is compiled with -fsanitize=thread as well, only the
+# compiled way and the thread group run (unless --only says otherwise), in
+# WORK/tsan, and a ThreadSanitizer report fails the test that made it.
 # It prints a table per test group and writes it, with what eddy lacks, to
 # WORK/summary.md. A test listed in expected-passes.txt that no longer
 # passes (after one rerun on its own) makes it exit 1; --update rewrites
@@ -42,6 +46,7 @@ jobs=2
 timeout=20
 only=
 update=0
+tsan=0
 while [ $# -gt 0 ]; do
   case $1 in
     --work) work=$2; shift 2 ;;
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --only) only=${2%/}; shift 2 ;;
     --update) update=1; shift ;;
+    --tsan) tsan=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/{/^set/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) die "unknown option $1 (--help lists them)" ;;
     *) eddy_build=$1; shift ;;
@@ -57,15 +63,27 @@ done
 eddy_build=$(absolute "$eddy_build")
 mkdir -p "$work"
 work=$(absolute "$work")
+# The sources and real libevent's build are shared with the normal run.
+sources=$work
+sanitize=()
+if [ "$tsan" = 1 ]; then
+  [ "$update" = 0 ] || die "--update records the normal run's passes; run it without --tsan"
+  only=${only:-thread}
+  work=$work/tsan
+  mkdir -p "$work"
+  sanitize=(-fsanitize=thread -g)
+  # A report fails the test (exit 66); halt at the first one.
+  export TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}"
+fi
 
 # shellcheck source=/dev/null
 source "$root/scripts/setup.sh"
 eddy_install_packages
 
 version=$(dpkg-query -W -f='${Version}' libevent-dev)
-tree=$work/src/libevent-$version
+tree=$sources/src/libevent-$version
 fetch_libevent "$version" "$tree"
-lbuild=$work/libevent-$version-build
+lbuild=$sources/libevent-$version-build
 build_libevent "$tree" "$lbuild"
 # libtool's wrapper script sets LD_LIBRARY_PATH and runs this, the ELF; it
 # has no RUNPATH, so LD_LIBRARY_PATH alone picks the libraries it gets.
@@ -103,6 +121,7 @@ way_env=([real]="LD_LIBRARY_PATH=$lbuild/.libs LD_PRELOAD="
   [dropin]="LD_LIBRARY_PATH=$dropin:$standins LD_PRELOAD=$support"
   [compiled]="LD_LIBRARY_PATH= LD_PRELOAD=")
 eddy_ways=(dropin compiled)
+[ "$tsan" = 0 ] || eddy_ways=(compiled)
 check_objects real "$lbuild/.libs"
 check_objects dropin "$dropin" "$standins"
 [ -x "${way_bin[compiled]}" ] && check_objects compiled "$eddy_build/compat" "$work/support" "$work/compiled/stand-in"
@@ -125,7 +144,7 @@ for way in real "${eddy_ways[@]}"; do
 done
 
 summary=$work/summary.md
-table "$results" >"$work/table.md"
+table "$results" $((1 - tsan)) >"$work/table.md"
 {
   echo "# libevent $version's regression suite on eddy"
   echo

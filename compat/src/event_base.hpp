@@ -203,6 +203,7 @@ auto event_base::on_loop_thread(F f) -> decltype(f()) {
   }
   std::unique_lock lock(handover_mutex);
   if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
+    io_loop.adopt_thread();
     return f();
   }
   // Run exactly once by the loop: after its next wait or before it stops.
@@ -222,6 +223,7 @@ int event_base::on_loop_thread_nowait(F f) {
   }
   const std::lock_guard lock(handover_mutex);
   if (loop_thread.load(std::memory_order_acquire) == std::thread::id{}) {
+    io_loop.adopt_thread();
     return f();
   }
   queue_foreign_call([f = std::move(f)]() mutable { f(); });

@@ -91,6 +91,12 @@ class Loop {
   // the next one when called outside an iteration). Loop thread only.
   void defer(Task task);
 
+  // Makes the calling thread the loop's, as entering run() does, for a
+  // program that hands a loop that is not running from thread to thread
+  // under a lock of its own (the libevent compat layer, whose bases may be
+  // set up from any thread). Not while the loop runs.
+  void adopt_thread() noexcept;
+
   // The backend in use: "epoll" or "poll".
   std::string_view backend_name() const noexcept;
 

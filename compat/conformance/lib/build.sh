@@ -97,7 +97,7 @@ build_compiled() {
 
   # What gcc 14 rejects by default, so that gcc 12 does not accept a call
   # to a function eddy's headers do not declare.
-  local cflags=(-O2 -fno-strict-aliasing -pthread -w -Werror=implicit-function-declaration
+  local cflags=(-O2 "${sanitize[@]}" -fno-strict-aliasing -pthread -w -Werror=implicit-function-declaration
     -Werror=implicit-int -Werror=int-conversion -Werror=incompatible-pointer-types
     -DHAVE_CONFIG_H -include "$here/support/header_gaps.h" "${gap_flags[@]}"
     -I"$root/compat/include" -I"$lbuild" -I"$src" -I"$src/compat" -I"$lbuild/include"
@@ -141,7 +141,7 @@ build_compiled() {
   local libs=() link
   grep -q '^#define EVENT__HAVE_LIBZ 1' "$lbuild/include/event2/event-config.h" && libs+=(-lz)
   mkdir -p "$dir/link-only" "$dir/stand-in"
-  link=(gcc -pthread -o "$dir/regress" "${objs[@]}" "$dir/obj/stubs.o" "$support/libeddy_regress_support.so"
+  link=(gcc -pthread "${sanitize[@]}" -o "$dir/regress" "${objs[@]}" "$dir/obj/stubs.o" "$support/libeddy_regress_support.so"
     -L"$eddy/compat" -leddy_event "${libs[@]}" -Wl,-z,lazy -Wl,-rpath,"$support:$eddy/compat:$dir/stand-in")
   rm -f "$dir/regress"
   "${link[@]}" 2>"$dir/link.err" || true

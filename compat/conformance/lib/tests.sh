@@ -42,7 +42,7 @@ outcome() {
   elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     printf 'timeout\tkilled after %s s\n' "$timeout"
   else
-    note=$(grep -m1 -o -E 'undefined symbol: [A-Za-z0-9_]+|FAIL .*|\[Lost connection!\]|No such test' "$base.out" || true)
+    note=$(grep -m1 -o -E 'undefined symbol: [A-Za-z0-9_]+|ThreadSanitizer: [a-z -]+|FAIL .*|\[Lost connection!\]|No such test' "$base.out" || true)
     note=${note//$tree\//}
     printf 'fail\t%s\n' "${note:-exit status $rc}"
   fi
