@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 
 struct bufferevent;
 
@@ -113,6 +114,8 @@ struct evbuffer {
   // eddy's: with evbuffer_defer_callbacks, the event that runs them; made
   // then, since most buffers never defer (128 bytes each otherwise).
   struct event* deferred_event = nullptr;
+  // How many new chains read_in offers the kernel (evbuffer_io.cpp).
+  std::uint8_t read_offer = 1;
 
  private:
   // Frees the empty chains after the last one with bytes (all of them when

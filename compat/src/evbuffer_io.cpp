@@ -65,7 +65,12 @@ eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
   }
   evbuffer_chain* const before_added = last;
   bool added = false;
-  while (room < max_bytes && x == nullptr && used < kReadVecs) {
+  // Fresh chains: as many as the last read filled, one more each time a
+  // read fills all it was offered (up to kReadVecs in all), so that a
+  // connection of short messages takes and gives back one chain a read,
+  // not four.
+  const int fresh_limit = std::min<int>(kReadVecs, used + read_offer);
+  while (room < max_bytes && x == nullptr && used < fresh_limit) {
     evbuffer_chain* fresh = chain_new(std::min(max_bytes - room, kReadChainCapacity));
     if (fresh == nullptr) {
       break;
@@ -104,6 +109,11 @@ eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
   }
   total_len += result.bytes;
   n_add_for_cb += result.bytes;
+  if (result.bytes != 0 && result.bytes == asked) {
+    read_offer = static_cast<std::uint8_t>(std::min(kReadVecs, 2 * read_offer));
+  } else if (result.bytes < asked / 2) {
+    read_offer = 1;
+  }
   if (added) {
     // The chains made here that got nothing go back to the cache: they are
     // the end of the list, since a read fills its extents in order.
