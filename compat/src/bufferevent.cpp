@@ -4,6 +4,7 @@
 #include "bufferevent.hpp"
 
 #include "event_base.hpp"
+#include "mem.hpp"
 #include "rate_limit.hpp"
 
 #include <cerrno>
@@ -47,10 +48,28 @@ BufferEvent::BufferEvent(event_base* base, const bufferevent_ops& ops, int opts)
   // Writing is on from the start, so that a first write is sent; reading
   // waits to be enabled (libevent's defaults).
   bev.enabled = EV_WRITE;
-  event_assign(&deferred, base, -1, 0, run_deferred_callbacks, this);
 }
 
-BufferEvent::~BufferEvent() { event_del(&deferred); }
+BufferEvent::~BufferEvent() {
+  if (deferred != nullptr) {
+    event_del(deferred);
+    eddy::compat::mem_delete(deferred);
+  }
+}
+
+bool BufferEvent::make_deferred() noexcept {
+  if (deferred != nullptr) {
+    return true;
+  }
+  if (bev.ev_base == nullptr || (deferred = eddy::compat::mem_new<event>()) == nullptr) {
+    return false;
+  }
+  event_assign(deferred, bev.ev_base, -1, 0, run_deferred_callbacks, this);
+  if (priority >= 0) {
+    event_priority_set(deferred, priority);
+  }
+  return true;
+}
 
 bool BufferEvent::release() noexcept {
   eddy::compat::lock_acquire(lock);
@@ -124,10 +143,15 @@ void BufferEvent::trigger_write(int opts) noexcept {
 namespace {
 
 void schedule(BufferEvent& b) noexcept {
-  if (!b.deferred_scheduled && b.deferred.ev_base != nullptr) {
-    b.deferred_scheduled = true;
-    b.hold();  // until the deferred callbacks have run
-    event_active_later_(&b.deferred, EV_TIMEOUT);
+  if (b.deferred_scheduled || b.bev.ev_base == nullptr) {
+    return;
+  }
+  b.deferred_scheduled = true;
+  b.hold();  // until the deferred callbacks have run
+  if (b.make_deferred()) {
+    event_active_later_(b.deferred, EV_TIMEOUT);
+  } else {
+    b.run_deferred();  // out of memory: late is better than never
   }
 }
 
@@ -253,7 +277,7 @@ void bufferevent_free(struct bufferevent* bufev) {
   // their hold now, or a bufferevent freed with callbacks pending would
   // stay allocated when its base is freed before they run.
   if (b.deferred_scheduled) {
-    b.del_event(&b.deferred);
+    b.del_event(b.deferred);
     b.deferred_scheduled = false;
     b.release();
   }
@@ -441,7 +465,10 @@ int bufferevent_priority_set(struct bufferevent* bufev, int pri) {
   if (event_priority_set(&bufev->ev_read, pri) == -1 || event_priority_set(&bufev->ev_write, pri) == -1) {
     return -1;
   }
-  event_priority_set(&b.deferred, pri);
+  b.priority = pri;
+  if (b.deferred != nullptr) {
+    event_priority_set(b.deferred, pri);
+  }
   return 0;
 }
 

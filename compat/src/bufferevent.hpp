@@ -109,8 +109,12 @@ struct BufferEvent {
   unsigned write_suspended = 0;
   evbuffer_cb_entry* watermark_cb = nullptr;  // on input, while a high read mark is set
 
-  // Deferred callbacks (BEV_OPT_DEFER_CALLBACKS, and always for pairs).
-  struct event deferred {};
+  // Deferred callbacks (BEV_OPT_DEFER_CALLBACKS, and always for pairs):
+  // the event that runs them, made by make_deferred() when first needed
+  // (most socket bufferevents never defer: 128 bytes each otherwise).
+  bool make_deferred() noexcept;
+  struct event* deferred = nullptr;
+  int priority = -1;  // bufferevent_priority_set's, for `deferred` too
   bool deferred_scheduled = false;
   bool readcb_pending = false;
   bool writecb_pending = false;

@@ -134,6 +134,10 @@ BufferEvent* new_end(event_base* base, int options) {
   if (b == nullptr) {
     return nullptr;
   }
+  if (!b->make_deferred()) {
+    delete b;
+    return nullptr;
+  }
   b->init_generic_timeouts();
   if (evbuffer_add_cb(&b->output_buffer, on_output_changed, b) == nullptr) {
     delete b;

@@ -272,7 +272,10 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
   if (b == nullptr) {
     return nullptr;
   }
-  if ((options & BEV_OPT_THREADSAFE) != 0 && b->enable_locking(nullptr) != 0) {
+  // Made now when every callback is deferred, so that none has to wait
+  // for memory later.
+  if (((options & BEV_OPT_THREADSAFE) != 0 && b->enable_locking(nullptr) != 0) ||
+      ((options & BEV_OPT_DEFER_CALLBACKS) != 0 && base != nullptr && !b->make_deferred())) {
     delete b;
     return nullptr;
   }
@@ -306,8 +309,8 @@ int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev) {
     return -1;
   }
   BufferEvent& b = BufferEvent::of(bufev);
-  if (!b.deferred_scheduled) {
-    event_base_set(base, &b.deferred);
+  if (b.deferred != nullptr && !b.deferred_scheduled) {
+    event_base_set(base, b.deferred);
   }
   return 0;
 }
