@@ -370,6 +370,12 @@ void evbuffer::changed() noexcept {
   if (n_add_for_cb == 0 && n_del_for_cb == 0) {
     return;
   }
+  // Nobody to tell (a bufferevent's input, mostly): the counts start over.
+  if (callbacks == nullptr) {
+    n_add_for_cb = 0;
+    n_del_for_cb = 0;
+    return;
+  }
   if (deferred_cbs) {
     event_active_later_(deferred_event, EV_TIMEOUT);
     return;

@@ -133,6 +133,8 @@ struct evbuffer {
   // The first chain with room to append, or nullptr.
   evbuffer_chain* first_with_space() const noexcept;
   void link_at_end(evbuffer_chain* chain) noexcept;
+  // read_in() into an empty buffer with no room.
+  eddy::IoResult read_into_fresh_chain(int fd, std::size_t max_bytes) noexcept;
 };
 
 // A change callback; in a singly linked list, newest first.

@@ -1,11 +1,13 @@
-// An evbuffer's reads and writes: one readv(2) into the room at the end,
-// one gathering write (or sendfile(2)) from the front.
+// An evbuffer's reads and writes: one readv(2) into the room at the end
+// (read(2) into an empty buffer), one gathering write (or sendfile(2))
+// from the front.
 //
 // - The calls go through syscall(2), as eddy's own (src/sys/vector_io.cpp
 //   says why: glibc's wrappers are cancellation points, which costs on
 //   every call in a threaded process).
-// - Sockets get sendmsg(MSG_NOSIGNAL): a peer that has gone is EPIPE, not
-//   SIGPIPE. Other fds (ENOTSOCK) get writev(2).
+// - Sockets get sendmsg(MSG_NOSIGNAL), or send(2) for one piece: a peer
+//   that has gone is EPIPE, not SIGPIPE. Other fds (ENOTSOCK) get writev(2)
+//   or write(2).
 // - sendfile(2) takes any fd as the destination since Linux 2.6.33.
 #include "evbuffer.hpp"
 
@@ -47,10 +49,45 @@ eddy::IoResult result_of(ssize_t n) noexcept {
 
 }  // namespace
 
+// What most reads of a connection of short messages are: nothing is
+// buffered (the last message went on to an output), so one new chain and
+// one read(2) into it.
+eddy::IoResult evbuffer::read_into_fresh_chain(int fd, std::size_t max_bytes) noexcept {
+  eddy::IoResult result;
+  evbuffer_chain* fresh = chain_new(std::min(max_bytes, kReadChainCapacity));
+  if (fresh == nullptr) {
+    result.error = std::make_error_code(std::errc::not_enough_memory);
+    return result;
+  }
+  const std::size_t asked = std::min(max_bytes, chain_space(fresh));
+  ssize_t n;
+  do {
+    n = ::syscall(SYS_read, fd, chain_space_ptr(fresh), asked);
+  } while (n < 0 && errno == EINTR);
+  result = result_of(n);
+  result.eof = n == 0;
+  if (result.bytes == 0) {
+    eddy::compat::chain_free(fresh);
+    return result;
+  }
+  link_at_end(fresh);
+  fresh->off = result.bytes;
+  mark_written(fresh);
+  total_len += result.bytes;
+  n_add_for_cb += result.bytes;
+  if (result.bytes == asked) {
+    read_offer = 2;
+  }
+  return result;
+}
+
 eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
   eddy::IoResult result;
   if (max_bytes == 0) {
     return result;
+  }
+  if (first == nullptr && read_offer == 1) {
+    return read_into_fresh_chain(fd, max_bytes);
   }
   free_unwritable_tail();
   if (evbuffer_chain* c = *last_with_datap; c != nullptr && c->off == 0) {
@@ -144,6 +181,16 @@ eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
     do {
       n = ::sendfile(fd, seg->fd, &at, count);
     } while (n < 0 && errno == EINTR);
+  } else if (first->off >= max_bytes) {
+    // One chain holds it all (a short message): no vector to gather.
+    do {
+      n = ::syscall(SYS_sendto, fd, chain_data(first), max_bytes, MSG_NOSIGNAL, nullptr, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == ENOTSOCK) {
+      do {
+        n = ::syscall(SYS_write, fd, chain_data(first), max_bytes);
+      } while (n < 0 && errno == EINTR);
+    }
   } else {
     iovec vec[kWriteVecs];
     int count = 0;
