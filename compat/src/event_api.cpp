@@ -42,6 +42,19 @@ bool in_no_structure(const event* ev) noexcept {
   return event_base::queued_anywhere.load(std::memory_order_acquire) == 0 && !needs_delete(ev);
 }
 
+// event_del, waiting for the loop's thread when another runs it, or not.
+int delete_event(event* ev, bool wait) {
+  event_base* base = ev->ev_base;
+  if (base == nullptr) {
+    return -1;
+  }
+  if (in_no_structure(ev)) {
+    return 0;
+  }
+  const auto del = [base, ev] { return base->del_if_added(ev); };
+  return wait ? base->on_loop_thread(del) : base->on_loop_thread_nowait(del);
+}
+
 }  // namespace
 
 extern "C" {
@@ -142,30 +155,12 @@ int event_add(struct event* ev, const struct timeval* timeout) {
   });
 }
 
-int event_del(struct event* ev) {
-  event_base* base = ev->ev_base;
-  if (base == nullptr) {
-    return -1;
-  }
-  if (in_no_structure(ev)) {
-    return 0;
-  }
-  return base->on_loop_thread([base, ev] { return base->del_if_added(ev); });
-}
+int event_del(struct event* ev) { return delete_event(ev, true); }
 
 // libevent's event_del_noblock() does not wait for a callback of the event
 // that runs on the loop's thread; here it does not wait for the loop at
 // all.
-int event_del_noblock(struct event* ev) {
-  event_base* base = ev->ev_base;
-  if (base == nullptr) {
-    return -1;
-  }
-  if (in_no_structure(ev)) {
-    return 0;
-  }
-  return base->on_loop_thread_nowait([base, ev] { return base->del_if_added(ev); });
-}
+int event_del_noblock(struct event* ev) { return delete_event(ev, false); }
 
 int event_del_block(struct event* ev) { return event_del(ev); }
 
