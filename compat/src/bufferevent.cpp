@@ -61,9 +61,11 @@ bool BufferEvent::make_deferred() noexcept {
   if (deferred != nullptr) {
     return true;
   }
-  if (bev.ev_base == nullptr || (deferred = eddy::compat::mem_new<event>()) == nullptr) {
+  deferred = eddy::compat::mem_new<event>();
+  if (deferred == nullptr) {
     return false;
   }
+  // Without a base of its own the event takes the current one, as libevent's.
   event_assign(deferred, bev.ev_base, -1, 0, run_deferred_callbacks, this);
   if (priority >= 0) {
     event_priority_set(deferred, priority);
@@ -143,12 +145,16 @@ void BufferEvent::trigger_write(int opts) noexcept {
 namespace {
 
 void schedule(BufferEvent& b) noexcept {
-  if (b.deferred_scheduled || b.bev.ev_base == nullptr) {
+  if (b.deferred_scheduled) {
     return;
+  }
+  const bool made = b.make_deferred();
+  if (made && b.deferred->ev_base == nullptr) {
+    return;  // no base at all: nothing would run them
   }
   b.deferred_scheduled = true;
   b.hold();  // until the deferred callbacks have run
-  if (b.make_deferred()) {
+  if (made) {
     event_active_later_(b.deferred, EV_TIMEOUT);
   } else {
     b.run_deferred();  // out of memory: late is better than never

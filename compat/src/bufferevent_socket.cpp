@@ -275,7 +275,7 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
   // Made now when every callback is deferred, so that none has to wait
   // for memory later.
   if (((options & BEV_OPT_THREADSAFE) != 0 && b->enable_locking(nullptr) != 0) ||
-      ((options & BEV_OPT_DEFER_CALLBACKS) != 0 && base != nullptr && !b->make_deferred())) {
+      ((options & BEV_OPT_DEFER_CALLBACKS) != 0 && !b->make_deferred())) {
     delete b;
     return nullptr;
   }

@@ -17,8 +17,11 @@
 struct bufferevent;
 
 // An evbuffer: libevent 2.1's struct evbuffer, field for field (x86-64,
-// built with thread support), since programs and libevent's own tests
-// walk its chains; eddy's extra state follows libevent's last field.
+// built with thread support) from `first` to `refcnt`, since programs and
+// libevent's own tests walk its chains. libevent's next field, its 40-byte
+// handle for deferred callbacks, is left out (eddy's is deferred_event, made
+// when needed): `callbacks` and `parent`, which only libevent's own code
+// reads, come 40 bytes earlier than in libevent, then eddy's extra state.
 //
 //   first -> [data] -> [data] -> [data] -> [empty] -> [empty] -> nullptr
 //                                  ^                     ^
@@ -104,10 +107,6 @@ struct evbuffer {
   ev_uint32_t flags = 0;          // EVBUFFER_FLAG_*
   event_base* cb_queue = nullptr;
   int refcnt = 1;
-  // libevent's handle for deferred callbacks; eddy's is deferred_event
-  // below. Kept (zero) so that the fields after it are where libevent has
-  // them.
-  event_callback deferred{};
   evbuffer_cb_entry* callbacks = nullptr;  // newest first, as libevent calls them
   bufferevent* parent = nullptr;           // the bufferevent it belongs to, if any
 
