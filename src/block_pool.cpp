@@ -4,9 +4,12 @@
 
 #include <utility>
 
+// acquire() and release() are inline in buffer_blocks.hpp; their rare
+// halves are here.
 namespace eddy {
 
-BlockPool::BlockPool(std::size_t max_cached_bytes) noexcept : max_cached_bytes_(max_cached_bytes) {}
+BlockPool::BlockPool(std::size_t max_cached_bytes) noexcept
+    : max_cached_bytes_(max_cached_bytes), max_cached_blocks_(max_cached_bytes / kBlockSize) {}
 
 BlockPool::~BlockPool() {
   while (free_ != nullptr) {
@@ -14,36 +17,22 @@ BlockPool::~BlockPool() {
   }
 }
 
-detail::Block* BlockPool::acquire() {
-  detail::Block* block = free_;
-  if (block != nullptr) {
-    free_ = block->next;
-    --cached_;
-    block->next = nullptr;
-    block->begin = 0;
-    block->end = 0;
-  } else {
-    block = detail::Block::create(kBlockSize);
-  }
+detail::Block* BlockPool::allocate() {
+  detail::Block* block = detail::Block::create(kBlockSize);
   ++on_loan_;
   return block;
 }
 
-void BlockPool::release(detail::Block* block) noexcept {
+void BlockPool::release_slow(detail::Block* block) noexcept {
   if (block->capacity != kBlockSize) {
     // Exact-sized blocks for big appends: caching them would keep memory
     // that no acquire() can hand out again.
     detail::Block::destroy(block);
     return;
   }
+  // The cache is full: memory goes back to the allocator after a burst.
   --on_loan_;
-  if ((cached_ + 1) * kBlockSize > max_cached_bytes_) {
-    detail::Block::destroy(block);
-    return;
-  }
-  block->next = free_;
-  free_ = block;
-  ++cached_;
+  detail::Block::destroy(block);
 }
 
 }  // namespace eddy

@@ -3,6 +3,7 @@
 #include <eddy/buffer.hpp>
 
 #include "block.hpp"
+#include "buffer_blocks.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -39,37 +40,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
-// With a pool every block is a pooled one, even for big appends (they take
-// several): an exact-sized block would cost a malloc on every large message,
-// pooled ones cost nothing once the pool is warm. Without a pool, one block
-// of the whole size is one malloc instead of several.
-Block* Buffer::new_block(std::size_t wanted) {
-  if (pool_ != nullptr) {
-    return pool_->acquire();
-  }
-  return Block::create(std::max(wanted, kBlockSize));
-}
-
 Block* Buffer::new_block_at_least(std::size_t n) { return n <= kBlockSize ? new_block(n) : Block::create(n); }
-
-void Buffer::free_block(Block* block) noexcept {
-  if (pool_ != nullptr) {
-    pool_->release(block);
-  } else {
-    Block::destroy(block);
-  }
-}
-
-void Buffer::push_back(Block* block) noexcept {
-  block->next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = block;
-  } else {
-    head_ = block;
-  }
-  tail_ = block;
-  ++blocks_;
-}
 
 void Buffer::push_front(Block* block) noexcept {
   block->next = head_;
@@ -79,18 +50,6 @@ void Buffer::push_front(Block* block) noexcept {
   }
   ++blocks_;
 }
-
-Block* Buffer::unlink_front() noexcept {
-  Block* block = head_;
-  head_ = block->next;
-  if (head_ == nullptr) {
-    tail_ = nullptr;
-  }
-  --blocks_;
-  return block;
-}
-
-void Buffer::pop_front() noexcept { free_block(unlink_front()); }
 
 // Only an abandoned reserve() leaves an empty tail, so the walk to its
 // predecessor is off every hot path.

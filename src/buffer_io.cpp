@@ -10,9 +10,12 @@
 #include <eddy/buffer.hpp>
 
 #include "block.hpp"
-#include "sys/vector_io.hpp"
+#include "buffer_blocks.hpp"
+#include "sys/error.hpp"
+#include "sys/raw_io.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace eddy {
 
@@ -25,11 +28,43 @@ constexpr std::size_t kMaxReadBlocks = Buffer::kDefaultReadSize / kBlockSize;
 // Blocks gathered into one sendmsg/writev: 1 MiB of full blocks is more
 // than a socket's send buffer takes at once, and far below IOV_MAX (1024).
 constexpr std::size_t kMaxWriteBlocks = 64;
+
+// What a raw call's result says, as an IoResult.
+IoResult to_io_result(long n, bool is_read) noexcept {
+  IoResult result;
+  if (n > 0) {
+    result.bytes = static_cast<std::size_t>(n);
+  } else if (n == 0) {
+    result.eof = is_read;
+  } else if (!sys::is_would_block(n)) {
+    result.error = sys::make_error(static_cast<int>(-n));
+  }
+  return result;
+}
 }  // namespace
 
 IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
   if (max_bytes == 0) {
     return {};
+  }
+  return to_io_result(read_some(fd, max_bytes), true);
+}
+
+IoResult Buffer::write_to(int fd, std::size_t max_bytes) noexcept {
+  return to_io_result(write_some(fd, max_bytes), false);
+}
+
+long Buffer::read_vectored(int fd, std::size_t max_bytes, std::size_t tail_free) {
+  if (tail_free >= max_bytes) {
+    // The tail's free space is all this read offers.
+    const long n = sys::read_raw(fd, tail_->data() + tail_->end, max_bytes);
+    if (n > 0) {
+      const auto got = static_cast<std::size_t>(n);
+      tail_->end += got;
+      size_ += got;
+      adapt_read_size(max_bytes, got);
+    }
+    return n;
   }
   iovec iov[1 + kMaxReadBlocks];
   Block* fresh[kMaxReadBlocks];
@@ -37,8 +72,8 @@ IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
   std::size_t fresh_count = 0;
   std::size_t offered = 0;
   std::size_t into_tail = 0;
-  if (tail_ != nullptr && tail_->free_after() > 0) {
-    into_tail = std::min(tail_->free_after(), max_bytes);
+  if (tail_free > 0) {
+    into_tail = tail_free;  // below max_bytes here
     iov[count++] = iovec{tail_->data() + tail_->end, into_tail};
     offered = into_tail;
   }
@@ -57,8 +92,9 @@ IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
     throw;
   }
 
-  const IoResult result = sys::read_vector(fd, iov, count);
-  std::size_t left = result.bytes;
+  const long n = sys::readv_raw(fd, iov, count);
+  std::size_t left = n > 0 ? static_cast<std::size_t>(n) : 0;
+  const std::size_t got = left;
   const std::size_t k = std::min(left, into_tail);
   if (k > 0) {
     tail_->end += k;
@@ -76,22 +112,14 @@ IoResult Buffer::read_from(int fd, std::size_t max_bytes) {
   for (std::size_t i = fresh_count; i > used; --i) {
     free_block(fresh[i - 1]);
   }
-  size_ += result.bytes;
-  if (result.bytes > 0) {
-    adapt_read_size(offered, result.bytes);
+  size_ += got;
+  if (got > 0) {
+    adapt_read_size(offered, got);
   }
-  return result;
+  return n;
 }
 
-void Buffer::adapt_read_size(std::size_t offered, std::size_t got) noexcept {
-  if (got == offered) {
-    read_blocks_ = static_cast<std::uint8_t>(std::min<std::size_t>(kMaxReadBlocks, 2U * read_blocks_));
-  } else if (offered - got >= kBlockSize && read_blocks_ > 1) {
-    --read_blocks_;
-  }
-}
-
-IoResult Buffer::write_to(int fd, std::size_t max_bytes) noexcept {
+long Buffer::write_vectored(int fd, std::size_t max_bytes) noexcept {
   iovec iov[kMaxWriteBlocks];
   std::size_t count = 0;
   std::size_t offered = 0;
@@ -103,11 +131,13 @@ IoResult Buffer::write_to(int fd, std::size_t max_bytes) noexcept {
     }
   }
   if (count == 0) {
-    return {};
+    return -EAGAIN;
   }
-  const IoResult result = sys::write_vector(fd, iov, count);
-  drain(result.bytes);
-  return result;
+  const long n = sys::sendv_raw(fd, iov, count);
+  if (n > 0) {
+    drain(static_cast<std::size_t>(n));
+  }
+  return n;
 }
 
 }  // namespace eddy

@@ -3,6 +3,7 @@
 #include <eddy/buffer.hpp>
 
 #include "block.hpp"
+#include "buffer_blocks.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -25,23 +25,11 @@ ConnectionSetup* ConnectionSetup::clone_for(const ConnectionSetup& shared) {
   return own;
 }
 
-ConnectionBuffers* ConnectionSetup::acquire_buffers() {
-  ConnectionSetup& root = *root_;
-  if (root.free_ == nullptr) {
-    return new ConnectionBuffers(loop.block_pool());
-  }
-  --root.cached_;
-  return std::exchange(root.free_, root.free_->next_free);
-}
+ConnectionBuffers* ConnectionSetup::new_buffers() { return new ConnectionBuffers(loop.block_pool()); }
 
-void ConnectionSetup::release_buffers(ConnectionBuffers* buffers) noexcept {
-  // Usually empty already: a connection gives its pair back once both are.
-  if (!buffers->input.empty()) {
-    buffers->input.clear();
-  }
-  if (!buffers->output.empty()) {
-    buffers->output.clear();
-  }
+void ConnectionSetup::release_slow(ConnectionBuffers* buffers) noexcept {
+  buffers->input.clear();
+  buffers->output.clear();
   ConnectionSetup& root = *root_;
   if (root.cached_ == kMaxCachedBuffers) {
     delete buffers;

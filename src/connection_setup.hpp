@@ -63,9 +63,38 @@ class ConnectionSetup {
   }
 
   // A pair of empty buffers on the loop's block pool. Throws std::bad_alloc.
-  ConnectionBuffers* acquire_buffers();
+  // Inline, as is release_buffers: an echoed message takes a pair and gives
+  // it back.
+  ConnectionBuffers* acquire_buffers() {
+    ConnectionSetup& root = *root_;
+    ConnectionBuffers* buffers = root.free_;
+    if (buffers == nullptr) {
+      return new_buffers();
+    }
+    root.free_ = buffers->next_free;
+    --root.cached_;
+    return buffers;
+  }
   // Takes back a pair; its buffers are cleared first.
-  void release_buffers(ConnectionBuffers* buffers) noexcept;
+  void release_buffers(ConnectionBuffers* buffers) noexcept {
+    // Usually empty already: a connection gives its pair back once both are.
+    if (!buffers->input.empty() || !buffers->output.empty()) {
+      release_slow(buffers);
+      return;
+    }
+    release_empty_buffers(buffers);
+  }
+  // release_buffers() of a pair whose buffers are known to be empty.
+  void release_empty_buffers(ConnectionBuffers* buffers) noexcept {
+    ConnectionSetup& root = *root_;
+    if (root.cached_ == kMaxCachedBuffers) {
+      release_slow(buffers);
+      return;
+    }
+    buffers->next_free = root.free_;
+    root.free_ = buffers;
+    ++root.cached_;
+  }
 
   Loop& loop;
   TcpConnectionOptions options;
@@ -79,8 +108,11 @@ class ConnectionSetup {
   // connections does not pin their buffers' headers for good.
   static constexpr std::size_t kMaxCachedBuffers = 1024;
 
+  ConnectionBuffers* new_buffers();
+  void release_slow(ConnectionBuffers* buffers) noexcept;
+
   TcpConnection::Handlers* fallback_;  // shared: called from every thread of a server
-  ConnectionSetup* root_ = this;  // where buffer pairs come from and go back to
+  ConnectionSetup* root_ = this;       // where buffer pairs come from and go back to
   ConnectionBuffers* free_ = nullptr;
   std::size_t cached_ = 0;
 };

@@ -1,5 +1,8 @@
+#include "buffer_blocks.hpp"
 #include "connection_setup.hpp"
 #include "loop_core.hpp"
+#include "sys/error.hpp"
+#include "sys/raw_io.hpp"
 #include "sys/socket.hpp"
 
 #include <eddy/loop.hpp>
@@ -7,6 +10,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -116,9 +120,7 @@ Loop& TcpConnection::loop() const noexcept { return setup_->loop; }
 
 const TcpConnectionOptions& TcpConnection::options() const noexcept { return setup_->options; }
 
-std::size_t TcpConnection::queued_output() const noexcept {
-  return buffers_ != nullptr ? buffers_->output.size() : 0;
-}
+std::size_t TcpConnection::queued_output() const noexcept { return buffers_ != nullptr ? buffers_->output.size() : 0; }
 
 Buffer& TcpConnection::input() { return buffers().input; }
 
@@ -129,8 +131,13 @@ ConnectionBuffers& TcpConnection::buffers() {
   return *buffers_;
 }
 
-void TcpConnection::return_idle_buffers() noexcept {
-  if (buffers_ != nullptr && (state_ == State::kClosed || (buffers_->input.empty() && buffers_->output.empty()))) {
+inline void TcpConnection::return_idle_buffers() noexcept {
+  if (buffers_ == nullptr) {
+    return;
+  }
+  if (buffers_->input.empty() && buffers_->output.empty()) {
+    setup_->release_empty_buffers(std::exchange(buffers_, nullptr));
+  } else if (state_ == State::kClosed) {
     setup_->release_buffers(std::exchange(buffers_, nullptr));
   }
 }
@@ -212,18 +219,18 @@ bool TcpConnection::write(Buffer&& data) {
     // Write-through as for bytes, straight from the caller's blocks: an
     // echo sends its input buffer without linking it into the output.
     while (!data.empty()) {
-      const IoResult result = data.write_to(fd());
-      if (result.error) {
-        fail(result.error);  // reported through on_close from the loop
+      const long n = data.write_some(fd(), SIZE_MAX);
+      if (n <= 0) {
+        if (n == 0 || sys::is_would_block(n)) {
+          break;  // the socket buffer is full: queue the rest
+        }
+        fail(sys::make_error(static_cast<int>(-n)));  // reported through on_close from the loop
         return true;
       }
-      if (result.bytes == 0) {
-        break;  // the socket buffer is full: queue the rest
-      }
-      count(&TrafficCounters::bytes_out, result.bytes);
+      count(&TrafficCounters::bytes_out, static_cast<std::uint64_t>(n));
     }
     if (data.empty()) {
-      activity_.last_write = loop().now();
+      activity_.last_write = loop().core().now();
       return true;
     }
   }
@@ -295,24 +302,27 @@ void TcpConnection::handle_ready(unsigned events) {
   if ((io().events() & kWritable) != 0U && (events & (kWritable | kError | kHangup)) != 0U) {
     flush();
   }
-  if (state_ != State::kClosed && (io().events() & kReadable) != 0U && (events & (kReadable | kError | kHangup)) != 0U) {
+  if (state_ != State::kClosed && (io().events() & kReadable) != 0U &&
+      (events & (kReadable | kError | kHangup)) != 0U) {
     handle_readable();
   }
 }
 
-void TcpConnection::handle_readable() {
+inline void TcpConnection::handle_readable() {
   Buffer& input = buffers().input;
-  const IoResult result = input.read_from(fd(), options().read_size);
-  if (result.bytes > 0) {
-    activity_.last_read = loop().now();
-    count(&TrafficCounters::bytes_in, result.bytes);
-    count(&TrafficCounters::reads, 1);
+  const long n = input.read_some(fd(), options().read_size);
+  if (n > 0) {
+    activity_.last_read = loop().core().now();
+    if (TrafficCounters* counters = setup_->counters) {
+      TrafficCounters::add(counters->bytes_in, static_cast<std::uint64_t>(n));
+      TrafficCounters::add(counters->reads, 1);
+    }
     if (DataCallback& on_data = setup_->handler(&Handlers::on_data)) {
       on_data(*this, input);  // may write, close, or destroy the Ptr (see CallbackScope)
     }
     return;
   }
-  if (result.eof) {
+  if (n == 0) {
     peer_eof_ = true;
     if (queued_output() == 0) {
       finish(CloseReason::kEof, {});
@@ -321,24 +331,24 @@ void TcpConnection::handle_readable() {
     }
     return;
   }
-  if (result.error) {
-    fail(result.error);
+  if (!sys::is_would_block(n)) {
+    fail(sys::make_error(static_cast<int>(-n)));
   }
 }
 
 bool TcpConnection::write_out() {
   Buffer& output = buffers_->output;
   while (!output.empty()) {
-    const IoResult result = output.write_to(fd());
-    if (result.error) {
-      fail(result.error);
+    const long n = output.write_some(fd(), SIZE_MAX);
+    if (n <= 0) {
+      if (n == 0 || sys::is_would_block(n)) {
+        break;  // the socket buffer is full: wait for writable
+      }
+      fail(sys::make_error(static_cast<int>(-n)));
       return false;
     }
-    if (result.bytes == 0) {
-      break;  // the socket buffer is full: wait for writable
-    }
-    activity_.last_write = loop().now();
-    count(&TrafficCounters::bytes_out, result.bytes);
+    activity_.last_write = loop().core().now();
+    count(&TrafficCounters::bytes_out, static_cast<std::uint64_t>(n));
   }
   return true;
 }

@@ -39,14 +39,20 @@ eddy::TcpServerOptions server_options(const EchoOptions& options, const eddy::Lo
 // Echoes what arrived. One function for every connection of every thread
 // (TcpServer::on_data), so that an idle connection carries no callback.
 void echo_data(eddy::TcpConnection& connection, eddy::Buffer& input) {
-  // The tutorial printed every read; here it is a debug line with the size
-  // only: the bytes are the client's business, and binary data would garble
-  // the terminal.
+  connection.write(std::move(input));  // moves the blocks: no byte is copied
+}
+
+// echo_data with --log-level debug. The tutorial printed every read; here
+// it is a debug line with the size only: the bytes are the client's
+// business, and binary data would garble the terminal. A callback of its
+// own rather than a test in echo_data: the level check and the string code
+// beside it cost an echoed message about 30 instructions (callgrind).
+void echo_data_logged(eddy::TcpConnection& connection, eddy::Buffer& input) {
   if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
     eddy::log(eddy::LogLevel::kDebug,
               "fd " + std::to_string(connection.fd()) + ": read " + std::to_string(input.size()) + " bytes");
   }
-  connection.write(std::move(input));  // moves the blocks: no byte is copied
+  echo_data(connection, input);
 }
 
 // With --log-level debug only: a line when a connection opens and one when
@@ -71,15 +77,16 @@ void log_connection(eddy::TcpConnection& connection) {
 
 int run_tcp_echo(const EchoOptions& options, eddy::Loop& loop) {
   eddy::TcpServer::ConnectionCallback on_connection;
-  if (eddy::log_enabled(eddy::LogLevel::kDebug)) {
+  const bool debug = eddy::log_enabled(eddy::LogLevel::kDebug);
+  if (debug) {
     on_connection = log_connection;
   }
   eddy::TcpServer server(server_options(options, loop), std::move(on_connection));
-  server.on_data(echo_data);
+  server.on_data(debug ? echo_data_logged : echo_data);
   StatsReporter stats(loop, options.stats_interval, [&server] {
     const eddy::TcpServerStats s = server.stats();
-    return StatsSample{{"open", s.open, true},     {"accepted", s.accepted}, {"closed", s.closed},
-                       {"rejected", s.rejected},   {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out},
+    return StatsSample{{"open", s.open, true},   {"accepted", s.accepted}, {"closed", s.closed},
+                       {"rejected", s.rejected}, {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out},
                        {"messages", s.reads}};
   });
 

@@ -57,15 +57,23 @@ class BlockPool {
 
   // A block with kBlockSize bytes of payload and no data: from the free list
   // if it has one, else newly allocated. Throws std::bad_alloc.
-  detail::Block* acquire();
+  // acquire() and release() run once per message; they are defined inline in
+  // the library's src/buffer_blocks.hpp, which every caller (Buffer's own
+  // sources) includes.
+  inline detail::Block* acquire();
   // Takes back a block of any size; caches it when it has kBlockSize bytes
   // of payload and the cache has room, frees it otherwise.
-  void release(detail::Block* block) noexcept;
+  inline void release(detail::Block* block) noexcept;
+  // The rare halves, out of line: a new block when the free list is empty,
+  // and a block that is freed rather than cached.
+  detail::Block* allocate();
+  void release_slow(detail::Block* block) noexcept;
 
   detail::Block* free_ = nullptr;
   std::size_t cached_ = 0;
   std::ptrdiff_t on_loan_ = 0;
   std::size_t max_cached_bytes_;
+  std::size_t max_cached_blocks_;  // max_cached_bytes_ / kBlockSize: release() tests this, not a product
 };
 
 }  // namespace eddy

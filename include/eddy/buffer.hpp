@@ -182,11 +182,12 @@ class Buffer {
   // --- Kernel I/O (non-blocking fds) -------------------------------------
 
   // One readv(2) into the tail's free space plus fresh 16 KiB blocks,
-  // offering at most max_bytes. How many fresh blocks adapts to the stream:
-  // one to start with, twice as many (up to four: 64 KiB) after a read that
-  // filled all it was offered, one fewer after a read that left a whole
-  // block empty. A stream of small messages takes one block per read, a
-  // bulk stream gets 64 KiB reads. Blocks that got no data go straight back
+  // offering at most max_bytes (a plain read(2) when the offer is one
+  // piece: the tail's free space alone, or one fresh block). How many
+  // fresh blocks adapts to the stream: one to start with, twice as many
+  // (up to four: 64 KiB) after a read that filled all it was offered, one
+  // fewer after a read that left a whole block empty. A stream of small
+  // messages takes one block per read, a bulk stream gets 64 KiB reads. Blocks that got no data go straight back
   // to the pool: reads are large, idle buffers small. Returns the
   // bytes read; eof when the peer closed; an error; or would_block()
   // (EAGAIN). max_bytes == 0 reads nothing and returns would_block().
@@ -195,8 +196,9 @@ class Buffer {
 
   // Writes up to max_bytes from the head with one gathering call of up to
   // 64 blocks (1 MiB in full blocks), and drains what the kernel took.
-  // Sockets get sendmsg(MSG_NOSIGNAL): a reset peer is an EPIPE error, never
-  // SIGPIPE. Other fds (ENOTSOCK) get writev(2) in the same call - a pipe
+  // Sockets get sendmsg(MSG_NOSIGNAL), or send(MSG_NOSIGNAL) for one block:
+  // a reset peer is an EPIPE error, never SIGPIPE. Other fds (ENOTSOCK) get
+  // writev(2) or write(2) in the same call - a pipe
   // whose reader has gone then raises SIGPIPE as for any write. Returns the
   // bytes written, an error, or would_block() (EAGAIN); eof is never set. An
   // empty buffer, or max_bytes == 0, makes no system call and returns
@@ -204,22 +206,41 @@ class Buffer {
   IoResult write_to(int fd, std::size_t max_bytes = SIZE_MAX) noexcept;
 
  private:
+  // TcpConnection's per-message path calls read_some/write_some.
+  friend class TcpConnection;
+
+  // read_from and write_to as the kernel answers: the bytes moved (> 0); 0
+  // at end of file (read_some), or when the kernel took nothing
+  // (write_some); or minus the errno, -EAGAIN when the call would block.
+  // No std::error_code is built, so the common outcomes cost a compare.
+  // max_bytes == 0 and an empty buffer (write_some) give -EAGAIN without
+  // a system call. read_some throws std::bad_alloc as read_from does.
+  // Inline (src/buffer_blocks.hpp) for the one-block case; the others are
+  // read_vectored and write_vectored.
+  inline long read_some(int fd, std::size_t max_bytes);
+  inline long write_some(int fd, std::size_t max_bytes) noexcept;
+  long read_vectored(int fd, std::size_t max_bytes, std::size_t tail_free);
+  long write_vectored(int fd, std::size_t max_bytes) noexcept;
+
+  // The helpers marked inline run once per message or more; they are
+  // defined in src/buffer_blocks.hpp, which each of their callers' sources
+  // includes.
   // A block for an append of `wanted` bytes: pooled when there is a pool
   // (it may hold fewer), else one of max(wanted, kBlockSize) bytes.
-  detail::Block* new_block(std::size_t wanted);
+  inline detail::Block* new_block(std::size_t wanted);
   // A block that holds at least n bytes.
   detail::Block* new_block_at_least(std::size_t n);
-  void free_block(detail::Block* block) noexcept;
-  void push_back(detail::Block* block) noexcept;
+  inline void free_block(detail::Block* block) noexcept;
+  inline void push_back(detail::Block* block) noexcept;
   void push_front(detail::Block* block) noexcept;
-  detail::Block* unlink_front() noexcept;
-  void pop_front() noexcept;
+  inline detail::Block* unlink_front() noexcept;
+  inline void pop_front() noexcept;
   // The tail when it is an empty block left by reserve(), unlinked; else
   // nullptr.
   detail::Block* unlink_empty_tail() noexcept;
   void drop_empty_tail() noexcept;
   // read_from's adaptation of read_blocks_ to what the last read got.
-  void adapt_read_size(std::size_t offered, std::size_t got) noexcept;
+  inline void adapt_read_size(std::size_t offered, std::size_t got) noexcept;
 
   detail::Block* head_ = nullptr;
   detail::Block* tail_ = nullptr;

@@ -25,6 +25,7 @@
 #include "poller/epoll_poller.hpp"
 
 #include "sys/error.hpp"
+#include "sys/raw_io.hpp"
 
 #include <eddy/io_events.hpp>
 
@@ -59,7 +60,8 @@ std::uint32_t to_epoll(unsigned events) noexcept {
   return out;
 }
 
-unsigned from_epoll(std::uint32_t events) noexcept {
+// The mapping, bit by bit.
+constexpr unsigned from_epoll_bits(std::uint32_t events) noexcept {
   unsigned out = kNone;
   // A peer's FIN (EPOLLRDHUP) makes the fd readable: read() returns 0.
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0U) {
@@ -79,6 +81,30 @@ unsigned from_epoll(std::uint32_t events) noexcept {
   }
   return out;
 }
+
+// It runs once per ready fd, so by table: the six bits it reads are IN,
+// PRI, OUT, ERR and HUP (the low five) and RDHUP, folded down to bit 5.
+constexpr std::uint32_t kMappedLow = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP;
+static_assert(kMappedLow == 0x1FU && EPOLLRDHUP == 0x2000U, "epoll's bit values (epoll_ctl(2))");
+constexpr unsigned table_index(std::uint32_t events) noexcept {
+  return (events & kMappedLow) | ((events >> 8) & 0x20U);
+}
+
+struct EpollTable {
+  std::uint8_t to_io[64];
+  constexpr EpollTable() : to_io{} {
+    for (std::uint32_t i = 0; i < 64; ++i) {
+      to_io[i] = static_cast<std::uint8_t>(from_epoll_bits((i & kMappedLow) | ((i & 0x20U) != 0U ? EPOLLRDHUP : 0U)));
+    }
+  }
+};
+constexpr EpollTable kEpollTable;
+
+unsigned from_epoll(std::uint32_t events) noexcept { return kEpollTable.to_io[table_index(events)]; }
+
+static_assert(kEpollTable.to_io[table_index(EPOLLIN | EPOLLOUT)] == (kReadable | kWritable));
+static_assert(kEpollTable.to_io[table_index(EPOLLRDHUP | EPOLLHUP | EPOLLERR)] ==
+              (kReadable | kPeerClosed | kHangup | kError));
 
 }  // namespace
 
@@ -122,14 +148,19 @@ void EpollPoller::remove(int fd) noexcept {
   ::epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, &ev);
 }
 
+// Minus the errno on failure, as the kernel answers. Both calls go through
+// sys::raw_syscall: glibc's epoll_wait is a cancellation point (about 50
+// instructions per call in a threaded program; see sys/raw_io.hpp), and
+// glibc before 2.35 has no epoll_pwait2 wrapper at all.
 int EpollPoller::wait_raw(std::optional<Duration> timeout) noexcept {
   const int max_events = static_cast<int>(events_.size());
+  const auto events = reinterpret_cast<long>(events_.data());
   if (have_pwait2_ && timeout) {
     const auto ns = timeout->count() < 0 ? 0 : timeout->count();
     timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    // Called through syscall(2): glibc before 2.35 has no wrapper.
-    const long n = ::syscall(SYS_epoll_pwait2, epfd_.get(), events_.data(), max_events, &ts, nullptr, 0);
-    if (n >= 0 || errno != ENOSYS) {
+    const long n =
+        sys::raw_syscall(SYS_epoll_pwait2, epfd_.get(), events, max_events, reinterpret_cast<long>(&ts), 0, 0);
+    if (n != -ENOSYS) {
       return static_cast<int>(n);
     }
     have_pwait2_ = false;
@@ -140,19 +171,22 @@ int EpollPoller::wait_raw(std::optional<Duration> timeout) noexcept {
     const auto rounded_up = (ns + 999'999) / 1'000'000;
     ms = rounded_up > INT_MAX ? INT_MAX : static_cast<int>(rounded_up);
   }
-  return ::epoll_wait(epfd_.get(), events_.data(), max_events, ms);
+  // epoll_pwait with no signal mask is epoll_wait (epoll_wait(2)); unlike
+  // SYS_epoll_wait it exists on every architecture.
+  return static_cast<int>(sys::raw_syscall(SYS_epoll_pwait, epfd_.get(), events, max_events, ms, 0, 0));
 }
 
 std::error_code EpollPoller::wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) {
   const int n = wait_raw(timeout);
   if (n < 0) {
-    return errno == EINTR ? std::error_code{} : sys::last_error();
+    return n == -EINTR ? std::error_code{} : sys::make_error(-n);
   }
-  for (int i = 0; i < n; ++i) {
-    const epoll_event& ev = events_[static_cast<std::size_t>(i)];
-    ready.push_back({ev.data.u64, from_epoll(ev.events)});
+  const auto count = static_cast<std::size_t>(n);
+  const epoll_event* in = events_.data();
+  for (std::size_t i = 0; i < count; ++i) {
+    ready.push_back(ReadyEvent{in[i].data.u64, from_epoll(in[i].events)});
   }
-  if (static_cast<std::size_t>(n) == events_.size()) {
+  if (count == events_.size()) {
     // Full: more may be waiting. Grow so the next wait can take them all.
     events_.resize(events_.size() * 2);
   }

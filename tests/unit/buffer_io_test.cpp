@@ -328,4 +328,78 @@ TEST(BufferIo, WriteToFromAnEmptyBufferMakesNoSystemCall) {
   EXPECT_FALSE(result.error);
 }
 
+// One block and many take different calls (send, sendmsg): each falls back
+// to its own on a pipe.
+TEST(BufferIo, WriteToAPipeFallsBackToWritevForManyBlocksToo) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  buffer.append(std::string(kBlock, 'a'));
+  buffer.append("bc"sv);
+  ASSERT_EQ(buffer.block_count(), 2U);
+  Pipe pipe;
+  const IoResult result = buffer.write_to(pipe.write_fd());
+  EXPECT_FALSE(result.error) << result.error.message();
+  EXPECT_EQ(result.bytes, kBlock + 2);
+  EXPECT_EQ(buffer.block_count(), 0U);
+  Buffer received;
+  EXPECT_EQ(received.read_from(pipe.read_fd()).bytes, kBlock);  // a first read offers one block
+  EXPECT_EQ(received.read_from(pipe.read_fd()).bytes, 2U);
+  EXPECT_EQ(received.contiguous(kBlock + 2).substr(kBlock - 1), "abc");
+}
+
+TEST(BufferIo, WriteToOfPartOfOneBlockKeepsTheRestInThatBlock) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  buffer.append("0123456789"sv);
+  SocketPair pair;
+  EXPECT_EQ(buffer.write_to(pair.first(), 4).bytes, 4U);
+  EXPECT_EQ(buffer.size(), 6U);
+  EXPECT_EQ(buffer.block_count(), 1U);
+  EXPECT_EQ(buffer.front(), "456789");
+  EXPECT_EQ(buffer.write_to(pair.first()).bytes, 6U);
+  EXPECT_EQ(buffer.block_count(), 0U);
+  EXPECT_EQ(pool.allocated_blocks(), 0);
+  char received[16] = {};
+  EXPECT_EQ(::read(pair.second(), received, sizeof received), 10);
+  EXPECT_EQ(std::string_view(received, 10), "0123456789");
+}
+
+TEST(BufferIo, WriteToWithOnlyAReservedBlockMakesNoSystemCall) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  (void)buffer.reserve(10);                     // an empty block at the tail until commit()
+  const IoResult result = buffer.write_to(-1);  // a call would fail with EBADF
+  EXPECT_TRUE(result.would_block());
+  EXPECT_FALSE(result.error);
+  buffer.commit(0);
+  EXPECT_EQ(pool.allocated_blocks(), 0);
+}
+
+TEST(BufferIo, ReadFromThatTheTailCanHoldTakesNoFreshBlock) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  buffer.append("head:"sv);
+  Pipe pipe;
+  write_all(pipe.write_fd(), "0123456789");
+  EXPECT_EQ(buffer.read_from(pipe.read_fd(), 4).bytes, 4U);
+  EXPECT_EQ(buffer.block_count(), 1U);
+  EXPECT_EQ(pool.allocated_blocks(), 1);
+  EXPECT_EQ(buffer.front(), "head:0123");
+}
+
+TEST(BufferIo, ReadFromAClosedPipeIntoAnEmptyBufferKeepsNoBlock) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  Pipe pipe;
+  write_all(pipe.write_fd(), "last");
+  pipe.close_write();
+  EXPECT_EQ(buffer.read_from(pipe.read_fd()).bytes, 4U);
+  buffer.clear();
+  const IoResult result = buffer.read_from(pipe.read_fd());
+  EXPECT_TRUE(result.eof);
+  EXPECT_FALSE(result.error);
+  EXPECT_EQ(buffer.block_count(), 0U);
+  EXPECT_EQ(pool.allocated_blocks(), 0);
+}
+
 }  // namespace
