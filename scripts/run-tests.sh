@@ -2,11 +2,13 @@
 # Installs what is missing, then builds and runs the whole test suite twice:
 # in the release build and in the ASan+UBSan build. Each run covers both
 # backends (every loop and network test is registered once per backend).
-# Then the tests that cross threads run under ThreadSanitizer.
 # After the release build's tests, libevent's own regression suite runs on
-# eddy (compat/conformance/run.sh; EDDY_CONFORMANCE=0 skips it). Then the
-# libFuzzer fuzzers run for EDDY_FUZZ_SECONDS each (default 30; 0
-# skips them; docs/reliability.md). Extra arguments go to ctest, e.g.
+# eddy (compat/conformance/run.sh; EDDY_CONFORMANCE=0 skips it), and
+# eddy-echo's instructions per message are held to a ceiling
+# (bench/instructions/ceiling.sh). Then the tests that cross threads run
+# under ThreadSanitizer (EDDY_TSAN=0 skips them), and the libFuzzer fuzzers
+# for EDDY_FUZZ_SECONDS each (default 30; 0 skips them;
+# docs/reliability.md). Extra arguments go to ctest, e.g.
 # scripts/run-tests.sh -R Timer
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -22,6 +24,11 @@ for preset in release asan; do
   # headers (docs/compat.md); EDDY_CONFORMANCE=0 leaves it out.
   if [ "$preset" = release ] && [ "${EDDY_CONFORMANCE:-1}" != 0 ]; then
     "$eddy_root/compat/conformance/run.sh" "$eddy_root/build/release"
+  fi
+  # eddy-echo's instructions per message against the committed ceiling
+  # (bench/instructions/ceiling.txt): counts are exact, unlike times.
+  if [ "$preset" = release ]; then
+    "$eddy_root/bench/instructions/ceiling.sh" "$eddy_root/build/release"
   fi
 done
 # ThreadSanitizer: the tests that cross threads (the tsan preset's filter),

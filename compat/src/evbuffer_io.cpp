@@ -2,7 +2,7 @@
 // (read(2) into an empty buffer), one gathering write (or sendfile(2))
 // from the front.
 //
-// - The calls go through syscall(2), as eddy's own (src/sys/vector_io.cpp
+// - The calls go through syscall(2), as eddy's own (src/sys/raw_io.hpp
 //   says why: glibc's wrappers are cancellation points, which costs on
 //   every call in a threaded process).
 // - Sockets get sendmsg(MSG_NOSIGNAL), or send(2) for one piece: a peer

@@ -18,8 +18,7 @@
 //
 // Why not glibc's read/send: in a process with more than one thread they
 // are cancellation points and switch asynchronous cancellation on and off
-// around every call (vector_io.cpp). On x86-64 Linux the system call is
-// issued inline (the instruction and register convention of syscall(2),
+// around every call. On x86-64 Linux the system call is issued inline (the instruction and register convention of syscall(2),
 // "Architecture calling conventions"), which also saves syscall(3)'s
 // argument shuffle and errno store; elsewhere it goes through syscall(3).
 namespace eddy::sys {
