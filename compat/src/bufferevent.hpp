@@ -126,6 +126,10 @@ struct BufferEvent {
   bool connection_refused = false;
   int dns_error = 0;
   bool freed = false;  // bufferevent_free() was called; only holds keep it
+  // Sockets: inside the read callback (on_readable), which writes what it
+  // added to the output (write_wanted) once the callback returns.
+  bool in_read_callback = false;
+  bool write_wanted = false;
   std::size_t max_read;
   std::size_t max_write;
 

@@ -5,12 +5,16 @@
 //   chains), where libevent 2.1 reads 4 KiB at a time (and asks FIONREAD
 //   first).
 // - Data added to the output is written in the same loop iteration, without
-//   registering for writability first: the write event is activated, as if
-//   the kernel had reported the socket writable (it nearly always is), and
-//   is registered with the backend only when a write leaves data behind.
+//   registering for writability first: as soon as the read callback that
+//   added it returns, or else by activating the write event, as if the
+//   kernel had reported the socket writable (it nearly always is); the
+//   event is registered with the backend only when a write leaves data
+//   behind.
 //   libevent registers first and writes in the next iteration, which costs
 //   an epoll_ctl and a wait per message. The write callback still runs from
-//   the loop after the write, in the same order relative to other events.
+//   the loop after the write, never inside a call of the program's: right
+//   after the read callback whose data went out, or in the write event's
+//   turn.
 #include "bufferevent.hpp"
 #include "hostname_lookup.hpp"
 
@@ -56,6 +60,9 @@ int finished_connecting(int fd) noexcept {
   return 1;
 }
 
+void on_writable(evutil_socket_t fd, short what, void* arg);
+bool may_write_now(BufferEvent& b);
+
 void on_readable(evutil_socket_t fd, short what, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
   const BufferEventHold hold(b);
@@ -88,7 +95,17 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
     if (r.bytes != 0) {
       eddy::compat::charge_read(b, r.bytes);
       b.input_buffer.changed();
+      // What the read callback writes goes out in one write once it
+      // returns, without a trip through the loop's queue of active events.
+      b.in_read_callback = true;
       b.trigger_read(0);
+      b.in_read_callback = false;
+      if (b.write_wanted) {
+        b.write_wanted = false;
+        if (!b.freed && may_write_now(b)) {
+          on_writable(event_get_fd(&b.bev.ev_write), EV_WRITE, &b);
+        }
+      }
       return;
     }
     if (r.would_block() || (r.error && is_retriable(r.error.value()))) {
@@ -177,22 +194,31 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
   }
 }
 
-// Writes now unless the write event waits already (or there is no socket
-// yet, before bufferevent_socket_connect: the data waits).
-void start_writing(BufferEvent& b) {
-  if ((b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && event_get_fd(&b.bev.ev_write) >= 0 &&
-      event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0) {
-    event_active(&b.bev.ev_write, EV_WRITE, 1);
-  }
+// Data added to the output may go out now: writing is on, and the write
+// event does not wait for the kernel already (and there is a socket: before
+// bufferevent_socket_connect the data waits).
+bool may_write_now(BufferEvent& b) {
+  return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && event_get_fd(&b.bev.ev_write) >= 0 &&
+         event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0;
 }
 
 // The output's change callback (with the lock held): data was added, so
-// start writing.
+// start writing: when the read callback that is adding it returns
+// (on_readable), else from the loop in this iteration.
 void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
-  if (info->n_added != 0) {
-    b.on_loop([&b] { start_writing(b); });
+  if (info->n_added == 0) {
+    return;
   }
+  if (b.in_read_callback) {
+    b.write_wanted = true;
+    return;
+  }
+  b.on_loop([&b] {
+    if (may_write_now(b)) {
+      event_active(&b.bev.ev_write, EV_WRITE, 1);
+    }
+  });
 }
 
 void assign_events(BufferEvent& b, evutil_socket_t fd) {
