@@ -19,7 +19,7 @@ BlockPool::~BlockPool() {
 
 detail::Block* BlockPool::allocate() {
   detail::Block* block = detail::Block::create(kBlockSize);
-  ++on_loan_;
+  ++owned_;
   return block;
 }
 
@@ -31,7 +31,7 @@ void BlockPool::release_slow(detail::Block* block) noexcept {
     return;
   }
   // The cache is full: memory goes back to the allocator after a burst.
-  --on_loan_;
+  --owned_;
   detail::Block::destroy(block);
 }
 

@@ -25,7 +25,6 @@ inline detail::Block* BlockPool::acquire() {
   }
   free_ = block->next;
   --cached_;
-  ++on_loan_;
   block->next = nullptr;
   block->begin = 0;
   block->end = 0;
@@ -37,7 +36,6 @@ inline void BlockPool::release(detail::Block* block) noexcept {
     release_slow(block);
     return;
   }
-  --on_loan_;
   block->next = free_;
   free_ = block;
   ++cached_;
@@ -88,9 +86,22 @@ inline void Buffer::pop_front() noexcept { free_block(unlink_front()); }
 inline void Buffer::adapt_read_size(std::size_t offered, std::size_t got) noexcept {
   constexpr std::size_t kMaxReadBlocks = kDefaultReadSize / BlockPool::kBlockSize;
   if (got == offered) {
-    read_blocks_ = static_cast<std::uint8_t>(std::min<std::size_t>(kMaxReadBlocks, 2U * read_blocks_));
+    if (read_blocks_ > 1) {
+      grow_after_ = 1;  // the bigger offer was needed: grow at once next time
+    }
+    if (read_blocks_ < kMaxReadBlocks && ++full_reads_ >= grow_after_) {
+      read_blocks_ = static_cast<std::uint8_t>(std::min<std::size_t>(kMaxReadBlocks, 2U * read_blocks_));
+      full_reads_ = 0;
+    }
   } else if (offered - got >= BlockPool::kBlockSize && read_blocks_ > 1) {
+    // A bigger offer that went unused: a stream of messages of exactly
+    // one block (16 KiB echoes) fills every one-block read, and growing on
+    // each would make every other read a two-block readv that gets one
+    // block. Each such shrink doubles the full reads the next growth waits
+    // for, so that stream settles on one block.
     --read_blocks_;
+    full_reads_ = 0;
+    grow_after_ = static_cast<std::uint8_t>(std::min<unsigned>(kMaxGrowAfter, 2U * grow_after_));
   }
 }
 
@@ -113,9 +124,20 @@ inline long Buffer::read_some(int fd, std::size_t max_bytes) {
   }
   const auto got = static_cast<std::size_t>(n);
   block->end = got;
-  push_back(block);
+  // push_back() without its store of next: a new block has none.
+  if (tail_ != nullptr) {
+    tail_->next = block;
+  } else {
+    head_ = block;
+  }
+  tail_ = block;
+  ++blocks_;
   size_ += got;
-  adapt_read_size(offered, got);
+  // adapt_read_size() for an offer of at most one block: such a read
+  // cannot leave a whole block empty, so it only grows.
+  if (got == offered) {
+    adapt_read_size(offered, got);
+  }
   return n;
 }
 

@@ -8,9 +8,10 @@ namespace eddy::detail {
 
 ConnectionSetup::ConnectionSetup(Loop& on_loop, const TcpConnectionOptions& with_options,
                                  TcpConnection::Handlers* fallback) noexcept
-    : loop(on_loop), options(with_options), fallback_(fallback) {}
+    : loop(on_loop), core(on_loop.core()), options(with_options), fallback_(fallback) {}
 
 ConnectionSetup::~ConnectionSetup() {
+  delete spare_;
   while (free_ != nullptr) {
     delete std::exchange(free_, free_->next_free);
   }
@@ -25,18 +26,29 @@ ConnectionSetup* ConnectionSetup::clone_for(const ConnectionSetup& shared) {
   return own;
 }
 
-ConnectionBuffers* ConnectionSetup::new_buffers() { return new ConnectionBuffers(loop.block_pool()); }
+ConnectionBuffers* ConnectionSetup::acquire_listed() {
+  ConnectionBuffers* buffers = free_;
+  if (buffers == nullptr) {
+    return new ConnectionBuffers(loop.block_pool());
+  }
+  free_ = buffers->next_free;
+  --cached_;
+  return buffers;
+}
+
+void ConnectionSetup::release_listed(ConnectionBuffers* buffers) noexcept {
+  if (cached_ == kMaxCachedBuffers) {
+    delete buffers;
+    return;
+  }
+  buffers->next_free = std::exchange(free_, buffers);
+  ++cached_;
+}
 
 void ConnectionSetup::release_slow(ConnectionBuffers* buffers) noexcept {
   buffers->input.clear();
   buffers->output.clear();
-  ConnectionSetup& root = *root_;
-  if (root.cached_ == kMaxCachedBuffers) {
-    delete buffers;
-    return;
-  }
-  buffers->next_free = std::exchange(root.free_, buffers);
-  ++root.cached_;
+  release_empty_buffers(buffers);
 }
 
 }  // namespace eddy::detail

@@ -7,6 +7,8 @@
 
 namespace eddy::detail {
 
+class LoopCore;
+
 // The input and output Buffers of a connection that has bytes in flight.
 // An idle connection holds none: it takes a pair from its setup's free list
 // when bytes arrive or wait to be sent, and gives it back once both are
@@ -64,16 +66,16 @@ class ConnectionSetup {
 
   // A pair of empty buffers on the loop's block pool. Throws std::bad_alloc.
   // Inline, as is release_buffers: an echoed message takes a pair and gives
-  // it back.
+  // it back. The last pair given back waits in a slot of its own (spare_),
+  // so that this common case is a load and a store; the free list behind
+  // it is out of line.
   ConnectionBuffers* acquire_buffers() {
     ConnectionSetup& root = *root_;
-    ConnectionBuffers* buffers = root.free_;
-    if (buffers == nullptr) {
-      return new_buffers();
+    if (ConnectionBuffers* spare = root.spare_) {
+      root.spare_ = nullptr;
+      return spare;
     }
-    root.free_ = buffers->next_free;
-    --root.cached_;
-    return buffers;
+    return root.acquire_listed();
   }
   // Takes back a pair; its buffers are cleared first.
   void release_buffers(ConnectionBuffers* buffers) noexcept {
@@ -87,16 +89,15 @@ class ConnectionSetup {
   // release_buffers() of a pair whose buffers are known to be empty.
   void release_empty_buffers(ConnectionBuffers* buffers) noexcept {
     ConnectionSetup& root = *root_;
-    if (root.cached_ == kMaxCachedBuffers) {
-      release_slow(buffers);
+    if (root.spare_ == nullptr) {
+      root.spare_ = buffers;
       return;
     }
-    buffers->next_free = root.free_;
-    root.free_ = buffers;
-    ++root.cached_;
+    root.release_listed(buffers);
   }
 
   Loop& loop;
+  LoopCore& core;  // loop.core(), one load nearer: each message reads its clock
   TcpConnectionOptions options;
   TcpConnection::Handlers handlers;
   TrafficCounters* counters = nullptr;
@@ -108,13 +109,17 @@ class ConnectionSetup {
   // connections does not pin their buffers' headers for good.
   static constexpr std::size_t kMaxCachedBuffers = 1024;
 
-  ConnectionBuffers* new_buffers();
+  // The free list behind spare_ (root only): a pair from it, or a new one;
+  // a pair onto it, or freed when it holds kMaxCachedBuffers.
+  ConnectionBuffers* acquire_listed();
+  void release_listed(ConnectionBuffers* buffers) noexcept;
   void release_slow(ConnectionBuffers* buffers) noexcept;
 
-  TcpConnection::Handlers* fallback_;  // shared: called from every thread of a server
-  ConnectionSetup* root_ = this;       // where buffer pairs come from and go back to
-  ConnectionBuffers* free_ = nullptr;
-  std::size_t cached_ = 0;
+  TcpConnection::Handlers* fallback_;   // shared: called from every thread of a server
+  ConnectionSetup* root_ = this;        // where buffer pairs come from and go back to
+  ConnectionBuffers* spare_ = nullptr;  // the last pair given back, if any
+  ConnectionBuffers* free_ = nullptr;   // the others kept for reuse
+  std::size_t cached_ = 0;              // pairs on free_
 };
 
 }  // namespace eddy::detail

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <system_error>
 #include <vector>
@@ -53,12 +54,12 @@ class IoTable {
   }
 
   // The handle a token was issued for, or nullptr if it has been released.
+  // `token` must come from token(): handles_ never shrinks, so its slot is
+  // in range, and the lookup needs no bounds check (one per event).
   IoHandle* find(std::uint64_t token) const noexcept {
     const auto slot = static_cast<std::uint32_t>(token);
     const auto generation = static_cast<std::uint32_t>(token >> 32);
-    if (slot >= handles_.size()) {
-      return nullptr;
-    }
+    assert(slot < handles_.size());
     IoHandle* handle = handles_[slot];
     return handle != nullptr && handle->generation_ == generation ? handle : nullptr;
   }

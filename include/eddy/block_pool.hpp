@@ -49,7 +49,10 @@ class BlockPool {
   // that move to a buffer on another pool (or on none) are given back there,
   // so with several pools each count may drift, even below zero; their sum
   // over the pools that exchange blocks stays exact. For tests and stats.
-  std::ptrdiff_t allocated_blocks() const noexcept { return on_loan_; }
+  // Counted as the pooled blocks this pool created and has not freed, less
+  // those on its free list, so that acquire() and release() - once per
+  // message each - count nothing.
+  std::ptrdiff_t allocated_blocks() const noexcept { return owned_ - static_cast<std::ptrdiff_t>(cached_); }
   std::size_t max_cached_bytes() const noexcept { return max_cached_bytes_; }
 
  private:
@@ -71,7 +74,7 @@ class BlockPool {
 
   detail::Block* free_ = nullptr;
   std::size_t cached_ = 0;
-  std::ptrdiff_t on_loan_ = 0;
+  std::ptrdiff_t owned_ = 0;  // blocks of kBlockSize this pool allocated, less those it freed
   std::size_t max_cached_bytes_;
   std::size_t max_cached_blocks_;  // max_cached_bytes_ / kBlockSize: release() tests this, not a product
 };

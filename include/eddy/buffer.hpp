@@ -186,9 +186,14 @@ class Buffer {
   // piece: the tail's free space alone, or one fresh block). How many
   // fresh blocks adapts to the stream: one to start with, twice as many
   // (up to four: 64 KiB) after a read that filled all it was offered, one
-  // fewer after a read that left a whole block empty. A stream of small
-  // messages takes one block per read, a bulk stream gets 64 KiB reads. Blocks that got no data go straight back
-  // to the pool: reads are large, idle buffers small. Returns the
+  // fewer after a read that left a whole block empty. Hysteresis: each
+  // such shrink doubles how many reads must fill their offer before it
+  // grows again (up to 64), and a bigger offer that fills resets that to
+  // one. A stream of small messages takes one block per read, a bulk
+  // stream gets 64 KiB reads, and a stream of one-block messages settles
+  // on one block instead of flipping between one and two. Blocks that got
+  // no data go straight back to the pool: reads are large, idle buffers
+  // small. Returns the
   // bytes read; eof when the peer closed; an error; or would_block()
   // (EAGAIN). max_bytes == 0 reads nothing and returns would_block().
   // Throws std::bad_alloc when a block cannot be allocated.
@@ -240,6 +245,7 @@ class Buffer {
   detail::Block* unlink_empty_tail() noexcept;
   void drop_empty_tail() noexcept;
   // read_from's adaptation of read_blocks_ to what the last read got.
+  static constexpr unsigned kMaxGrowAfter = 64;
   inline void adapt_read_size(std::size_t offered, std::size_t got) noexcept;
 
   detail::Block* head_ = nullptr;
@@ -247,6 +253,8 @@ class Buffer {
   std::size_t size_ = 0;
   std::uint32_t blocks_ = 0;
   std::uint8_t read_blocks_ = 1;  // fresh blocks the next read_from offers (1 to 4)
+  std::uint8_t full_reads_ = 0;   // reads that filled their offer since it last grew or shrank
+  std::uint8_t grow_after_ = 1;   // full reads that make the offer grow (1 to kMaxGrowAfter)
   BlockPool* pool_ = nullptr;
 };
 

@@ -210,6 +210,9 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   // write_out() from the loop, then what follows a flush: finishing a
   // close, the deferred FIN, resuming reads and on_drained.
   void flush();
+  // write(Buffer&&) past its one-block fast path; `sent` is what that
+  // path's send returned (minus the errno on failure), 0 if it sent nothing.
+  bool write_rest(Buffer&& data, long sent);
   void after_queueing(bool was_empty);
   void update_interest();
   void arm_timeouts();

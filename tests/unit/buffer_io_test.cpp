@@ -234,6 +234,35 @@ TEST(BufferIo, ReadFromOffersOneBlockLessAfterEachReadThatLeavesABlockEmpty) {
   EXPECT_EQ(offer(), kBlock);
 }
 
+TEST(BufferIo, ReadFromWaitsLongerToGrowAfterAnOfferThatWentUnused) {
+  BlockPool pool;
+  Buffer buffer(pool);
+  Pipe pipe;
+  ASSERT_GE(::fcntl(pipe.write_fd(), F_SETPIPE_SZ, 1024 * 1024), 1024 * 1024);
+  const auto offer = [&] {
+    write_all(pipe.write_fd(), std::string(5 * kBlock, 'b'));
+    const std::size_t got = buffer.read_from(pipe.read_fd()).bytes;
+    buffer.clear();
+    Buffer sink;
+    while (sink.read_from(pipe.read_fd()).bytes > 0) {
+      sink.clear();
+    }
+    return got;
+  };
+  // A message of exactly one block, as a 16 KiB echo sends them.
+  const auto one_block = [&] {
+    write_all(pipe.write_fd(), std::string(kBlock, 'm'));
+    EXPECT_EQ(buffer.read_from(pipe.read_fd()).bytes, kBlock);
+    buffer.clear();
+  };
+  one_block();                     // filled one block: two next
+  one_block();                     // offered two, got one: one next, and two full reads to grow
+  one_block();                     // the first full read
+  EXPECT_EQ(offer(), kBlock);      // the second: two next
+  EXPECT_EQ(offer(), 2 * kBlock);  // the bigger offer filled: growing is quick again
+  EXPECT_EQ(offer(), 4 * kBlock);
+}
+
 TEST(BufferIo, ReadFromWithoutRoomToReadReadsNothing) {
   Buffer buffer;
   Pipe pipe;
