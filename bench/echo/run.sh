@@ -354,33 +354,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# shellcheck source=../lib/processes.sh
+source "$script_dir/../lib/processes.sh"  # pick_port, is_alive
 next_port=30000
-# Sets `port` to a free TCP port on 127.0.0.1, a new one for every run (30000
-# to 32767: below Linux's default ephemeral range, so never a client's port).
-pick_port() {
-  port=$(python3 - "$next_port" <<'EOF'
-import socket, sys
-start = int(sys.argv[1])
-for candidate in list(range(start, 32768)) + list(range(30000, start)):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", candidate))
-        except OSError:
-            continue
-        print(candidate)
-        break
-EOF
-)
-  [ -n "$port" ] || { echo "run.sh: no free port in 30000-32767" >&2; exit 1; }
-  next_port=$((port + 1))
-  [ "$next_port" -lt 32768 ] || next_port=30000
-}
-
-is_alive() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
 
 # start_server NAME LOG: starts it (on its CPUs) listening on 127.0.0.1:$port
 # and sets server_pid; returns 1 with start_failure set if it exits first or
