@@ -476,46 +476,6 @@ int event_base::run_active() noexcept {
   return count;
 }
 
-std::atomic<int> event_base::queued_anywhere{0};
-
-void event_base::queue_foreign_call(eddy::Loop::Task call) {
-  const std::lock_guard lock(foreign_mutex);
-  foreign_calls.push_back(std::move(call));
-  queued_anywhere.fetch_add(1, std::memory_order_relaxed);
-  has_foreign_calls.store(true, std::memory_order_release);
-  if (!foreign_wake_posted) {
-    foreign_wake_posted = true;
-    io_loop.post([] {});  // ends the loop's wait; what is queued runs after it
-  }
-}
-
-void event_base::run_foreign_calls() noexcept {
-  while (has_foreign_calls.load(std::memory_order_acquire)) {
-    {
-      const std::lock_guard lock(foreign_mutex);
-      foreign_batch.swap(foreign_calls);
-      foreign_wake_posted = false;
-      has_foreign_calls.store(false, std::memory_order_relaxed);
-    }
-    for (eddy::Loop::Task& call : foreign_batch) {
-      call();
-    }
-    queued_anywhere.fetch_sub(static_cast<int>(foreign_batch.size()), std::memory_order_release);
-    foreign_batch.clear();
-  }
-}
-
-void event_base::stop_taking_foreign_calls() noexcept {
-  for (;;) {
-    run_foreign_calls();
-    const std::lock_guard lock(handover_mutex);
-    if (!has_foreign_calls.load(std::memory_order_acquire)) {
-      loop_thread.store(std::thread::id{}, std::memory_order_release);
-      return;
-    }
-  }
-}
-
 int event_base::loop(int flags) {
   if (running) {
     EDDY_COMPAT_WARN("event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once.");

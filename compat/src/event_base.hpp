@@ -143,8 +143,9 @@ struct event_base {
   std::mutex foreign_mutex;
   std::vector<eddy::Loop::Task> foreign_calls;
   std::vector<eddy::Loop::Task> foreign_batch;  // the ones running; reused
-  bool foreign_wake_posted = false;            // under foreign_mutex
-  std::atomic<bool> has_foreign_calls{false};  // a hint, read without the mutex
+  // Some are queued: set with the first (which wakes the loop), cleared
+  // when the loop takes them; changed under foreign_mutex, read without.
+  std::atomic<bool> has_foreign_calls{false};
   // Calls queued by any thread for any base and not yet run. While there
   // are none, a thread's view of an event's flags is not older than a call
   // it made: event_del can then answer from the flags alone, without
