@@ -15,7 +15,7 @@ eddy_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # with zlib its bufferevent filter tests are built too, as upstream's).
 eddy_packages=(cmake ninja-build g++ pkgconf libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libevent-dev memcached libmemcached-tools tmux valgrind clang libclang-rt-14-dev python3
-  dpkg-dev make zlib1g-dev)
+  dpkg-dev make zlib1g-dev liburing-dev)
 
 eddy_install_packages() {
   local missing=() pkg

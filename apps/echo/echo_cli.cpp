@@ -107,7 +107,7 @@ std::optional<int> parse_command_line(int argc, char** argv, EchoOptions& option
                  "with --udp ignored: one socket on one thread")
       ->check(CLI::Range(1, 1024));
   app.add_option("--backend", options.backend, "readiness backend; default: $EDDY_BACKEND, else epoll")
-      ->check(CLI::IsMember({"epoll", "poll"}));
+      ->check(CLI::IsMember({"epoll", "poll", "uring"}));
   CLI::Option* max_connections_option =
       app.add_option("--max-connections", max_connections,
                      "open connections at most; newer ones are accepted and closed at once (0: no cap)")

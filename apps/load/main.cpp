@@ -114,7 +114,7 @@ std::optional<int> parse_command_line(int argc, char** argv, LoadOptions& option
       ->check(CLI::Range(std::uint64_t{1}, kMaxThreads))
       ->capture_default_str();
   app.add_option("--backend", options.backend, "readiness backend; default: $EDDY_BACKEND, else epoll")
-      ->check(CLI::IsMember({"epoll", "poll"}));
+      ->check(CLI::IsMember({"epoll", "poll", "uring"}));
   CLI::Option* warmup_option =
       app.add_option("--warmup", warmup, "seconds of load before measuring, left out of the figures")
           ->check(CLI::NonNegativeNumber)

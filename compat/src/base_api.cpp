@@ -8,10 +8,12 @@
 #include <event2/event_compat.h>
 #include <event2/thread.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <new>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -28,11 +30,31 @@ struct event_config {
 
 namespace {
 
-const char* supported_methods[] = {"epoll", "poll", nullptr};
+// libevent's names; "io_uring" is eddy's uring backend, chosen only when
+// asked for (EDDY_BACKEND=uring or io_uring), since libevent never had it.
+const char* supported_methods[] = {"epoll", "poll", "io_uring", nullptr};
+
+// eddy's name for one of libevent's methods, or nullptr.
+const char* backend_of(const std::string& method) {
+  if (method == "epoll" || method == "poll") {
+    return method == "epoll" ? "epoll" : "poll";
+  }
+  return method == "io_uring" ? "uring" : nullptr;
+}
+
+// libevent's environment variable that rules a method out: EVENT_NOEPOLL,
+// EVENT_NOPOLL, EVENT_NOIO_URING.
+std::string disabling_variable(const std::string& method) {
+  std::string name = "EVENT_NO";
+  for (const char c : method) {
+    name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
 
 int features_of(const std::string& method) {
-  return method == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
-                            : EV_FEATURE_FDS | EV_FEATURE_EARLY_CLOSE;
+  return method != "poll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
+                          : EV_FEATURE_FDS | EV_FEATURE_EARLY_CLOSE;
 }
 
 // The backend for a configuration: EDDY_BACKEND first when set, then
@@ -43,13 +65,14 @@ event_base* make_base(const event_config* config) {
   const bool use_env = (flags & EVENT_BASE_FLAG_IGNORE_ENV) == 0;
   std::vector<std::string> order;
   if (const char* chosen = std::getenv("EDDY_BACKEND"); chosen != nullptr && *chosen != '\0') {
-    order.emplace_back(chosen);
+    order.emplace_back(std::string_view(chosen) == "uring" ? "io_uring" : chosen);
   }
   order.emplace_back("epoll");
   order.emplace_back("poll");
   for (const std::string& method : order) {
-    if (method != "epoll" && method != "poll") {
-      EDDY_COMPAT_WARN("EDDY_BACKEND=%s is not a backend (epoll or poll)", method.c_str());
+    const char* backend = backend_of(method);
+    if (backend == nullptr) {
+      EDDY_COMPAT_WARN("EDDY_BACKEND=%s is not a backend (epoll, poll or uring)", method.c_str());
       return nullptr;
     }
     if (config != nullptr && config->avoided.count(method) != 0) {
@@ -58,17 +81,17 @@ event_base* make_base(const event_config* config) {
     if (config != nullptr && (features_of(method) & config->required_features) != config->required_features) {
       continue;
     }
-    if (use_env && std::getenv(method == "epoll" ? "EVENT_NOEPOLL" : "EVENT_NOPOLL") != nullptr) {
+    if (use_env && std::getenv(disabling_variable(method).c_str()) != nullptr) {
       continue;
     }
     try {
-      auto* base = mem_new<event_base>(method, flags);
+      auto* base = mem_new<event_base>(backend, flags);
       if (base == nullptr) {
         EDDY_COMPAT_WARN("event_base_new: out of memory");
         return nullptr;
       }
       if (use_env && std::getenv("EVENT_SHOW_METHOD") != nullptr) {
-        log_message(EVENT_LOG_MSG, "libevent using: %s", method.c_str());
+        log_message(EVENT_LOG_MSG, "libevent using: %s", event_base_get_method(base));
       }
       return base;
     } catch (const std::exception& e) {
@@ -146,7 +169,8 @@ void event_base_free_nofinalize(struct event_base* base) {
 int event_reinit(struct event_base* base) { return base->reinit(); }
 
 const char* event_base_get_method(const struct event_base* base) {
-  return base->io_loop.backend_name() == "epoll" ? supported_methods[0] : supported_methods[1];
+  const std::string_view backend = base->io_loop.backend_name();
+  return backend == "epoll" ? supported_methods[0] : backend == "poll" ? supported_methods[1] : supported_methods[2];
 }
 
 const char** event_get_supported_methods(void) { return supported_methods; }

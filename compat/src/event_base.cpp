@@ -56,7 +56,7 @@ void run_once_event(evutil_socket_t fd, short what, void* arg) {
 
 event_base::event_base(const std::string& backend, int config_flags)
     : io_loop(eddy::LoopOptions{backend}),
-      features(io_loop.backend_name() == "epoll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
+      features(io_loop.backend_name() != "poll" ? EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE
                                                  : EV_FEATURE_FDS | EV_FEATURE_EARLY_CLOSE),
       cache_time((config_flags & EVENT_BASE_FLAG_NO_CACHE_TIME) == 0),
       fds(io_loop, (features & EV_FEATURE_ET) != 0, (features & EV_FEATURE_EARLY_CLOSE) != 0,

@@ -17,9 +17,12 @@ class LoopCore;
 
 // Options for constructing a Loop.
 struct LoopOptions {
-  // "epoll" or "poll". Empty means: the EDDY_BACKEND environment variable if
-  // set, else "epoll". An unknown name makes the Loop constructor throw
-  // std::invalid_argument; there is no silent fallback.
+  // "epoll", "poll" or "uring" (io_uring). Empty means: the EDDY_BACKEND
+  // environment variable if set, else "epoll". An unknown name makes the
+  // Loop constructor throw std::invalid_argument; there is no silent
+  // fallback. "uring" where the kernel refuses io_uring (seccomp,
+  // kernel.io_uring_disabled, a kernel before 5.11) runs on epoll and logs
+  // one warning saying why; backend_name() then answers "epoll".
   std::string backend;
 };
 
@@ -97,7 +100,7 @@ class Loop {
   // set up from any thread). Not while the loop runs.
   void adopt_thread() noexcept;
 
-  // The backend in use: "epoll" or "poll".
+  // The backend in use: "epoll", "poll" or "uring".
   std::string_view backend_name() const noexcept;
 
   // The loop's free list of buffer blocks: Buffers of connections on this
@@ -108,7 +111,7 @@ class Loop {
   std::size_t active_count() const noexcept;
 
   // Call in the child after fork() to keep using this loop there. The
-  // backend's kernel object (the epoll instance) and the wakeup eventfd are
+  // backend's kernel object (the epoll instance or the ring) and the wakeup eventfd are
   // shared with the parent after fork; this replaces both with fresh ones
   // and registers every active watcher again, touching nothing the parent
   // still uses. Not to be called from inside one of the loop's callbacks.

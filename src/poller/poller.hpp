@@ -42,9 +42,11 @@ class Poller {
   virtual std::error_code wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) = 0;
 };
 
-// Builds the backend named `name` ("epoll" or "poll"); an empty name means
-// $EDDY_BACKEND, else "epoll". Throws std::invalid_argument for an unknown
-// name and std::system_error when the kernel refuses (e.g. epoll_create1).
+// Builds the backend named `name` ("epoll", "poll" or "uring"); an empty
+// name means $EDDY_BACKEND, else "epoll". Where the kernel refuses io_uring
+// (or it was not built in), "uring" gives epoll and logs one warning, once
+// per process, saying why. Throws std::invalid_argument for an unknown name
+// and std::system_error when the kernel refuses (e.g. epoll_create1).
 std::unique_ptr<Poller> make_poller(std::string_view name);
 
 }  // namespace eddy::detail

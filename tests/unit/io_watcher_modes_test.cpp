@@ -75,7 +75,7 @@ TEST(IoWatcherModes, EdgeTriggeredReportsNewDataOnce) {
   for (int i = 0; i < 3; ++i) {
     loop.run_once(5ms);
   }
-  if (loop.backend_name() == "epoll") {
+  if (loop.backend_name() != "poll") {
     EXPECT_EQ(calls, 1) << "undrained data is not reported again";
     pipe.write_byte();
     ASSERT_TRUE(run_until(loop, [&] { return calls == 2; }));

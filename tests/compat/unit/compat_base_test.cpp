@@ -7,6 +7,8 @@
 #include <event2/event_struct.h>
 #include <event2/thread.h>
 
+#include <eddy/loop.hpp>
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -60,12 +62,50 @@ struct ConfigDeleter {
 };
 using ConfigPtr = std::unique_ptr<event_config, ConfigDeleter>;
 
-TEST(CompatBase, SupportedMethodsAreEpollAndPoll) {
+TEST(CompatBase, SupportedMethodsAreEpollPollAndIoUring) {
   const char** methods = event_get_supported_methods();
   ASSERT_NE(methods, nullptr);
   EXPECT_STREQ(methods[0], "epoll");
   EXPECT_STREQ(methods[1], "poll");
-  EXPECT_EQ(methods[2], nullptr);
+  EXPECT_STREQ(methods[2], "io_uring");
+  EXPECT_EQ(methods[3], nullptr);
+}
+
+// What a base asked for io_uring runs on: "io_uring", or "epoll" where the
+// kernel refuses rings (the loop says why on stderr).
+std::string uring_method() {
+  eddy::Loop probe(eddy::LoopOptions{"uring"});
+  return probe.backend_name() == "uring" ? "io_uring" : "epoll";
+}
+
+TEST(CompatBase, EddyBackendUringIsTheIoUringMethod) {
+  for (const char* name : {"uring", "io_uring"}) {
+    ScopedEnv env("EDDY_BACKEND", name);
+    BasePtr base(event_base_new());
+    ASSERT_TRUE(base) << name;
+    EXPECT_EQ(event_base_get_method(base.get()), uring_method()) << name;
+    EXPECT_NE(event_base_get_features(base.get()) & EV_FEATURE_ET, 0) << "multishot polls are edge-triggered";
+  }
+}
+
+TEST(CompatBase, IoUringCanBeRuledOutAsLibeventMethodsAre) {
+  ScopedEnv env("EDDY_BACKEND", "uring");
+  {
+    ConfigPtr cfg(event_config_new());
+    event_config_avoid_method(cfg.get(), "io_uring");
+    BasePtr base(event_base_new_with_config(cfg.get()));
+    ASSERT_TRUE(base);
+    EXPECT_STREQ(event_base_get_method(base.get()), "epoll");
+  }
+  ScopedEnv disabled("EVENT_NOIO_URING", "1");
+  BasePtr base(event_base_new());
+  ASSERT_TRUE(base);
+  EXPECT_STREQ(event_base_get_method(base.get()), "epoll");
+  ConfigPtr cfg(event_config_new());
+  event_config_set_flag(cfg.get(), EVENT_BASE_FLAG_IGNORE_ENV);
+  BasePtr ignoring(event_base_new_with_config(cfg.get()));
+  ASSERT_TRUE(ignoring);
+  EXPECT_EQ(event_base_get_method(ignoring.get()), uring_method()) << "EDDY_BACKEND still counts; EVENT_NO* does not";
 }
 
 TEST(CompatBase, EddyBackendPicksTheMethod) {

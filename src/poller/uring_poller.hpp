@@ -1,0 +1,56 @@
+#pragma once
+
+#include "poller/poller.hpp"
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace eddy::detail {
+
+// Readiness through io_uring(7) poll requests: one ring carries the polls,
+// their re-arming and the wait, so a loop iteration is one io_uring_enter
+// however many fds it re-arms. See uring_poller.cpp for how level-triggered
+// readiness is kept and for the kernel's pitfalls.
+class UringPoller final : public Poller {
+ public:
+  // Throws std::system_error when the kernel refuses a ring
+  // (io_uring_setup: ENOSYS, EPERM under seccomp or
+  // kernel.io_uring_disabled, ENOMEM under RLIMIT_MEMLOCK) or lacks an
+  // operation the backend needs; what() says which.
+  UringPoller();
+  ~UringPoller() override;
+
+  UringPoller(const UringPoller&) = delete;
+  UringPoller& operator=(const UringPoller&) = delete;
+
+  std::string_view name() const noexcept override { return "uring"; }
+  std::error_code add(int fd, unsigned events, std::uint64_t token) noexcept override;
+  std::error_code modify(int fd, unsigned events, std::uint64_t token) noexcept override;
+  void remove(int fd) noexcept override;
+  std::error_code wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) override;
+
+ private:
+  // What eddy asked for one fd number, and the poll request that serves it.
+  struct Registration {
+    std::uint64_t token = 0;
+    std::uint32_t poll_mask = 0;  // epoll bits (EPOLLIN, EPOLLET, ...)
+    std::uint32_t generation = 0; // bumped whenever the request in flight stops being this one
+    bool registered = false;
+    bool armed = false;   // a poll request of this generation is in the kernel
+    bool queued = false;  // listed in rearm_
+  };
+
+  io_uring_sqe* next_sqe() noexcept;
+  void queue_arm(int fd, Registration& reg);
+  void cancel_armed(Registration& reg) noexcept;
+  void arm_queued() noexcept;
+  void collect(std::vector<ReadyEvent>& ready);
+
+  io_uring ring_{};
+  std::vector<Registration> by_fd_;  // indexed by fd number
+  std::vector<int> rearm_;           // fds to arm before the next wait
+};
+
+}  // namespace eddy::detail
