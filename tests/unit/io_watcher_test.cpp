@@ -315,6 +315,21 @@ TEST(IoWatcher, ClosingAWatchedFdDoesNotBreakTheLoop) {
   loop.run_once(0ns);
 }
 
+// A backend may hold the file while it watches it (an io_uring poll request
+// does): once the watcher is stopped and the fd closed, the peer must see
+// the close at once, without the loop running again.
+TEST(IoWatcher, StoppingThenClosingReleasesTheFileAtOnce) {
+  eddy::Loop loop;
+  eddy::test::SocketPair pair;
+  eddy::IoWatcher watcher(loop, pair.first(), [](unsigned) {});
+  watcher.start(kReadable);
+  loop.run_once(0ns);  // the registration reaches the kernel
+  watcher.stop();
+  pair.close_first();
+  char byte = 0;
+  EXPECT_EQ(::read(pair.second(), &byte, 1), 0) << "the peer sees EOF (errno " << errno << ")";
+}
+
 TEST(IoWatcher, DestroyingAnActiveWatcherReleasesItsFd) {
   eddy::Loop loop;
   Pipe pipe;
