@@ -1,18 +1,34 @@
 #include "loop_core.hpp"
 
+#include "buffer_blocks.hpp"
 #include "sys/fd.hpp"
 
 #include <eddy/signal_watcher.hpp>
 #include <eddy/timer.hpp>
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <string_view>
 #include <stdexcept>
 
 namespace eddy::detail {
 
 LoopCore::LoopCore(Loop& loop, const LoopOptions& options)
-    : loop_(loop), poller_(make_poller(options.backend)), now_(Clock::now()) {}
+    : loop_(loop), poller_(make_poller(options.backend)), now_(Clock::now()) {
+  attach_completions();
+}
+
+void LoopCore::attach_completions() {
+  completions_ = nullptr;
+  const char* wanted = std::getenv("EDDY_URING_COMPLETIONS");
+  if (wanted != nullptr && std::string_view(wanted) == "0") {
+    return;
+  }
+  if (CompletionIo* io = poller_->completions(); io != nullptr && io->use_pool(block_pool_)) {
+    completions_ = io;
+  }
+}
 
 void LoopCore::start_wakeup() {
   wakeup_watcher_.emplace(loop_, posts_.wakeup_fd(), [this](unsigned) { sys::eventfd_drain(posts_.wakeup_fd()); });
@@ -43,15 +59,32 @@ void LoopCore::reinit_after_fork() {
   // The fresh poller goes in first: from here on no epoll_ctl reaches the
   // instance the parent still waits on (removing the wakeup watcher below
   // would otherwise unregister the parent's eventfd).
+  //
+  // Connections on completions had their requests on the parent's ring:
+  // their receives start again on the new one (each is told its receive
+  // ended, as if cancelled). A send in flight at the fork is the parent's.
+  sends_kept_.clear();
+  completions_ = nullptr;
   poller_ = make_poller(poller_->name());
+  attach_completions();
   wakeup_watcher_.reset();
   posts_.renew_wakeup();
-  io_table_.for_each([this](IoHandle& handle, std::uint64_t token) {
+  std::vector<IoHandle*> on_completions;
+  io_table_.for_each([&](IoHandle& handle, std::uint64_t token) {
+    if ((handle.events_ & kCompletionHandle) != 0U) {
+      on_completions.push_back(&handle);
+      return;
+    }
     if (std::error_code ec = poller_->add(handle.fd_, handle.events_, token)) {
       throw std::system_error(ec, std::string(poller_->name()) + " re-registration after fork");
     }
   });
   start_wakeup();
+  for (IoHandle* handle : on_completions) {
+    const ReadyEvent ended{io_table_.token(handle->slot_), kRecvDone | kRecvEnded, -ECANCELED};
+    completion_ = &ended;
+    handle->on_ready_(*handle, ended.events);
+  }
 }
 
 std::size_t LoopCore::active_count() const noexcept {
@@ -185,13 +218,57 @@ void LoopCore::run_ready() {
   for (const ReadyEvent& event : ready_) {
     IoHandle* handle = io_table_.find(event.token);
     if (handle == nullptr) {
+      drop_completion(event);
       continue;  // stopped, destroyed or re-registered since the wait
+    }
+    if ((event.events & kCompletionEvents) != 0U) {
+      if ((handle->events_ & kCompletionHandle) == 0U) {
+        drop_completion(event);
+        continue;
+      }
+      completion_ = &event;
+      handle->on_ready_(*handle, event.events);
+      continue;
     }
     const unsigned events = event.events & (handle->events_ | kError | kHangup);
     if (events != kNone) {
       handle->on_ready_(*handle, events);
     }
   }
+}
+
+// A completion whose handle is gone: its block goes back to the pool, and
+// a send's kept output is freed now that the kernel is done with it.
+void LoopCore::drop_completion(const ReadyEvent& event) noexcept {
+  if (event.block != nullptr) {
+    block_pool_.release(event.block);
+  }
+  if ((event.events & kSendDone) != 0U) {
+    for (auto it = sends_kept_.begin(); it != sends_kept_.end(); ++it) {
+      if (it->first == event.token) {
+        sends_kept_.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+void LoopCore::keep_until_sent(std::uint64_t token, Buffer&& output) {
+  sends_kept_.emplace_back(token, std::move(output));
+}
+
+std::error_code LoopCore::completion_start(IoHandle& handle) noexcept {
+  check_thread("TcpConnection::start");
+  std::uint32_t slot = 0;
+  if (std::error_code ec = io_table_.acquire(&handle, handle.fd_, slot)) {
+    return ec;
+  }
+  handle.slot_ = slot;
+  handle.events_ = kCompletionHandle;
+  if (handle.counted_) {
+    ++active_watchers_;
+  }
+  return {};
 }
 
 std::error_code LoopCore::io_start(IoHandle& watcher, unsigned events) noexcept {
@@ -243,7 +320,11 @@ void LoopCore::io_stop(IoHandle& watcher) noexcept {
     return;
   }
   check_thread("IoWatcher::stop");
-  poller_->remove(watcher.fd_);
+  if ((watcher.events_ & kCompletionHandle) != 0U) {
+    completions_->cancel_all(watcher.fd_);
+  } else {
+    poller_->remove(watcher.fd_);
+  }
   io_table_.release(watcher.slot_, watcher.fd_);
   watcher.events_ = kNone;
   if (watcher.counted_) {

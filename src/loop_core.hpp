@@ -10,7 +10,10 @@
 #include <eddy/io_watcher.hpp>
 #include <eddy/loop.hpp>
 
+#include <eddy/buffer.hpp>
+
 #include <memory>
+#include <utility>
 #include <optional>
 #include <system_error>
 #include <vector>
@@ -34,6 +37,9 @@ class LoopCore {
   bool run_once(std::optional<Duration> max_wait);
   void stop() noexcept;
   TimePoint now() const noexcept { return now_; }
+  // Inside run() or run_once(): the loop enters the kernel again once the
+  // callback on the stack returns.
+  bool running() const noexcept { return running_; }
   void post(Task task) { posts_.push(std::move(task)); }
   void defer(Task task);
   std::string_view backend_name() const noexcept { return poller_->name(); }
@@ -52,6 +58,19 @@ class LoopCore {
   // IoWatcher and the handles embedded in connections
   std::error_code io_start(IoHandle& handle, unsigned events) noexcept;
   void io_stop(IoHandle& handle) noexcept;
+
+  // Socket I/O by completion (the uring backend), or nullptr. A handle that
+  // uses it is registered by completion_start() instead of io_start(), and
+  // its requests report through its ReadyFunction with CompletionEvents
+  // bits; completion() is the event being reported. io_stop() cancels its
+  // requests. Off with EDDY_URING_COMPLETIONS=0 (readiness only).
+  CompletionIo* completions() const noexcept { return completions_; }
+  std::error_code completion_start(IoHandle& handle) noexcept;
+  const ReadyEvent& completion() const noexcept { return *completion_; }
+  std::uint64_t token_of(const IoHandle& handle) const noexcept { return io_table_.token(handle.slot_); }
+  // Keeps `output` until the send in flight under `token` completes: its
+  // owner is going away, and the kernel may still be reading from it.
+  void keep_until_sent(std::uint64_t token, Buffer&& output);
   // Marks one of the loop's own watchers: it does not keep run() going.
   void make_internal(IoHandle& handle) noexcept { handle.counted_ = false; }
 
@@ -72,11 +91,18 @@ class LoopCore {
   void run_timers();
   void run_ready();
   static void run_tasks(std::vector<Task>& batch, std::size_t& cursor);
+  void attach_completions();
+  void drop_completion(const ReadyEvent& event) noexcept;
 
   Loop& loop_;
   ThreadOwner owner_;
   BlockPool block_pool_;  // declared early: buffers of the loop's objects give blocks back until the end
+  // Outputs whose sends are in flight after their connections went (by
+  // token). Declared before the poller: the ring ends their sends first.
+  std::vector<std::pair<std::uint64_t, Buffer>> sends_kept_;
   std::unique_ptr<Poller> poller_;
+  CompletionIo* completions_ = nullptr;
+  const ReadyEvent* completion_ = nullptr;
   IoTable io_table_;
   TimerHeap timers_;
   PostQueue posts_;

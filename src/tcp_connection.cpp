@@ -69,9 +69,8 @@ void TcpConnection::Deleter::operator()(TcpConnection* connection) const noexcep
     connection->state_ = State::kClosed;
     new (&connection->close_error_) std::error_code();
   }
-  Loop& loop = connection->loop();
-  loop.core().io_stop(connection->io());
-  loop.core().timer_cancel(connection->timer());
+  connection->stop_io();
+  connection->loop().core().timer_cancel(connection->timer());
   connection->close_socket();
 }
 
@@ -101,9 +100,8 @@ TcpConnection::TcpConnection(ConnectionSetup* setup, bool owns_setup, UniqueFd s
       owns_setup_(owns_setup) {}
 
 TcpConnection::~TcpConnection() {
-  detail::LoopCore& core = loop().core();
-  core.io_stop(io());  // before the socket closes: a registration never outlives its fd
-  core.timer_cancel(timer());
+  stop_io();  // before the socket closes: a registration never outlives its fd
+  loop().core().timer_cancel(timer());
   if (io().fd() >= 0 && state_ != State::kClosed && queued_output() != 0) {
     sys::set_reset_on_close(io().fd());
   }
@@ -175,6 +173,18 @@ void TcpConnection::close_socket() noexcept {
 
 void TcpConnection::start() {
   activity_.last_read = activity_.last_write = loop().now();
+  // The completion path where the backend has one, for a connection not
+  // yet registered for readiness (a write before start() may have) and
+  // whose reads may be a whole block (a smaller read_size asks for smaller
+  // reads than the kernel's blocks would give).
+  detail::LoopCore& core = setup_->core;
+  if (core.completions() != nullptr && !io().is_active() && options().read_size >= BlockPool::kBlockSize) {
+    if (std::error_code ec = core.completion_start(io())) {
+      fail(ec);
+      return;
+    }
+    on_completions_ = true;
+  }
   update_interest();
   arm_timeouts();
 }
@@ -186,7 +196,7 @@ bool TcpConnection::write(std::string_view data) {
     return false;
   }
   const bool was_empty = queued_output() == 0;
-  if (was_empty && !data.empty()) {
+  if (was_empty && !data.empty() && !sends_on_completion()) {
     // Write-through: nothing is queued, so the kernel may take it all now,
     // straight from the caller's memory, with no copy and no epoll_ctl.
     std::error_code ec;
@@ -212,8 +222,8 @@ bool TcpConnection::write(Buffer&& data) {
   // one block, and the kernel takes all of it. Everything else - and what
   // the kernel leaves - goes to write_rest().
   detail::Block* block = data.head_;
-  if (state_ == State::kOpen && !write_shut_ && queued_output() == 0 && block != nullptr && block == data.tail_ &&
-      block->readable() != 0) {
+  if (state_ == State::kOpen && !write_shut_ && !on_completions_ && queued_output() == 0 && block != nullptr &&
+      block == data.tail_ && block->readable() != 0) {
     const std::size_t size = block->readable();
     const long n = sys::send_raw(fd(), block->readable_begin(), size);
     if (n != static_cast<long>(size)) {
@@ -255,7 +265,7 @@ bool TcpConnection::write(Buffer&& data) {
     return true;
   }
   const bool was_empty = queued_output() == 0;
-  if (was_empty && !kernel_full) {
+  if (was_empty && !kernel_full && !sends_on_completion()) {
     // Write-through as for bytes, straight from the caller's blocks: an
     // echo sends its input buffer without linking it into the output.
     while (!data.empty()) {
@@ -339,6 +349,10 @@ void TcpConnection::on_timer(detail::TimerNode& node) { static_cast<TcpConnectio
 
 void TcpConnection::handle_ready(unsigned events) {
   CallbackScope scope(*this);
+  if ((events & detail::kCompletionEvents) != 0U) {
+    handle_completion(events);
+    return;
+  }
   if ((io().events() & kWritable) != 0U && (events & (kWritable | kError | kHangup)) != 0U) {
     flush();
   }
@@ -394,11 +408,17 @@ bool TcpConnection::write_out() {
 }
 
 void TcpConnection::flush() {
-  const std::size_t low_watermark = options().low_watermark;
-  const bool was_above_low = queued_output() > low_watermark;
+  const bool was_above_low = queued_output() > options().low_watermark;
   if (buffers_ != nullptr && !write_out()) {
     return;
   }
+  after_output_moved(was_above_low);
+}
+
+// What follows output leaving, by write_out() or a send's completion: the
+// close or shutdown that waited for it, the watermarks, on_drained.
+void TcpConnection::after_output_moved(bool was_above_low) {
+  const std::size_t low_watermark = options().low_watermark;
   if (queued_output() == 0) {
     if (state_ == State::kClosing) {
       finish(CloseReason::kLocal, {});
@@ -423,12 +443,27 @@ void TcpConnection::flush() {
   }
 }
 
+// On the completion path a write from one of the loop's callbacks is sent
+// by a request that goes in with the loop's next wait, a moment later, with
+// no system call of its own. Outside the loop's callbacks there is no such
+// moment to wait for: the bytes go to the kernel inside write(), as on the
+// readiness path.
+bool TcpConnection::sends_on_completion() const noexcept { return on_completions_ && setup_->core.running(); }
+
+bool TcpConnection::reading_allowed() const noexcept {
+  return state_ == State::kOpen && reading_wanted_ && !above_high_;
+}
+
 void TcpConnection::update_interest() {
   if (state_ == State::kClosed) {
     return;
   }
+  if (on_completions_) {
+    update_requests();
+    return;
+  }
   unsigned wanted = kNone;
-  if (state_ == State::kOpen && reading_wanted_ && !above_high_ && !peer_eof_) {
+  if (reading_allowed() && !peer_eof_) {
     wanted |= kReadable;
   }
   if (queued_output() != 0) {
@@ -457,7 +492,8 @@ std::optional<TimePoint> TcpConnection::next_timeout() const noexcept {
       next = candidate;
     }
   };
-  if (o.read_timeout > Duration::zero() && (io().events() & kReadable) != 0U) {
+  const bool reading = on_completions_ ? recv_armed_ && !recv_stopping_ : (io().events() & kReadable) != 0U;
+  if (o.read_timeout > Duration::zero() && reading) {
     consider(activity_.last_read + o.read_timeout);
   }
   if (o.write_timeout > Duration::zero() && queued_output() != 0) {
@@ -501,6 +537,12 @@ void TcpConnection::handle_timer() {
     }
     return;
   }
+  if (input_held_ && reading_allowed()) {
+    deliver_held_input();  // the completion path's data that waited for reading to be wanted
+    if (state_ == State::kClosed) {
+      return;
+    }
+  }
   const std::optional<TimePoint> next = next_timeout();
   if (!next) {
     return;
@@ -524,7 +566,7 @@ void TcpConnection::finish(CloseReason reason, std::error_code error) {
   state_ = State::kClosed;
   close_reason_ = reason;
   new (&close_error_) std::error_code(error);  // the timestamps are over
-  loop().core().io_stop(io());
+  stop_io();
   close_socket();
   // The input stays until the callbacks on the stack return: an on_data
   // caller may still be reading it (CallbackScope gives the pair back).

@@ -8,6 +8,8 @@ class Buffer;
 
 namespace detail {
 struct Block;
+class LoopCore;
+class UringPoller;
 }
 
 // A free list of Buffer blocks, so that buffers in steady state take and
@@ -57,6 +59,8 @@ class BlockPool {
 
  private:
   friend class Buffer;
+  friend class detail::LoopCore;     // takes back the blocks of completions nobody waits for
+  friend class detail::UringPoller;  // fills the kernel's ring of receive blocks
 
   // A block with kBlockSize bytes of payload and no data: from the free list
   // if it has one, else newly allocated. Throws std::bad_alloc.

@@ -7,6 +7,11 @@ namespace eddy::detail {
 class LoopCore;
 class IoTable;
 
+// IoHandle::events_ of a handle registered for completions
+// (LoopCore::completion_start) rather than readiness: above every IoEvents
+// bit, so it reports none of them.
+inline constexpr std::uint8_t kCompletionHandle = 0x80;
+
 // What a Loop knows of one fd registration: the fd, the interest, the slot
 // in the loop's table and one function to call when the fd is ready.
 //

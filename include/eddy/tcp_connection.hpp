@@ -25,6 +25,7 @@ class TcpServer;
 namespace detail {
 class ConnectionSetup;
 struct ConnectionBuffers;
+struct Block;
 }  // namespace detail
 
 struct TcpConnectionOptions {
@@ -204,12 +205,22 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   void handle_ready(unsigned events);
   void handle_timer();
   void handle_readable();
+  void handle_completion(unsigned events);
+  void handle_received(unsigned events, detail::Block* block, int result);
+  void handle_sent(int result);
+  void deliver_held_input();
+  void update_requests();
+  void start_send();
+  void stop_io() noexcept;
+  bool reading_allowed() const noexcept;
+  bool sends_on_completion() const noexcept;
   // Writes queued output until the kernel stops taking it; false after a
   // failure (the connection is then closed).
   bool write_out();
   // write_out() from the loop, then what follows a flush: finishing a
   // close, the deferred FIN, resuming reads and on_drained.
   void flush();
+  void after_output_moved(bool was_above_low);
   // write(Buffer&&) past its one-block fast path; `sent` is what that
   // path's send returned (minus the errno on failure), 0 if it sent nothing.
   bool write_rest(Buffer&& data, long sent);
@@ -234,13 +245,14 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   // Timeouts while open; once closed, the zero-delay on_close notification.
   detail::TimerNode& timer() noexcept { return *this; }
 
+  // First: it fits in the tail padding of the TimerNode base.
+  std::uint32_t table_index_ = 0;   // the owner's table slot (TcpServer)
   detail::ConnectionSetup* setup_;
   detail::ConnectionBuffers* buffers_ = nullptr;  // nullptr while no byte is in flight
   union {
     Activity activity_;             // while not kClosed
     std::error_code close_error_;   // once kClosed
   };
-  std::uint32_t table_index_ = 0;   // the owner's table slot (TcpServer)
   State state_ = State::kOpen;
   CloseReason close_reason_ = CloseReason::kLocal;
   std::uint8_t dispatch_depth_ = 0;  // > 0 while a callback of ours is on the stack
@@ -250,6 +262,13 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   bool peer_eof_ : 1 = false;
   bool write_shut_ : 1 = false;         // shutdown_write() was called; FIN once output is flushed
   bool above_high_ : 1 = false;         // reading paused by the watermark
+  // The completion path (uring backend): the kernel receives into pool
+  // blocks and sends from the output, each reporting back to handle_ready.
+  bool on_completions_ : 1 = false;
+  bool recv_armed_ : 1 = false;     // a multishot receive is in the kernel (until its ending event)
+  bool recv_stopping_ : 1 = false;  // ... and its cancellation was asked for
+  bool send_in_flight_ : 1 = false; // a send of the output's first block is in the kernel
+  bool input_held_ : 1 = false;     // data arrived while reading was not wanted: not yet given to on_data
 };
 
 }  // namespace eddy

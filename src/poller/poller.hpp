@@ -2,6 +2,7 @@
 
 #include <eddy/clock.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,13 +10,58 @@
 #include <system_error>
 #include <vector>
 
+namespace eddy {
+class BlockPool;
+}
+
 namespace eddy::detail {
 
-// One readiness report from the kernel. `token` is whatever was registered
-// with the fd; `events` are eddy::IoEvents bits.
+struct Block;
+
+// Bits beside eddy::IoEvents in a ReadyEvent that reports a completion
+// (CompletionIo) instead of readiness.
+enum CompletionEvents : unsigned {
+  kRecvDone = 1U << 8,   // a receive delivered `block` (result > 0) or ended
+  kRecvEnded = 1U << 9,  // ... and will deliver no more: started again or over (result <= 0 says why)
+  kSendDone = 1U << 10,  // a send finished: result bytes sent, or minus the errno
+  kCompletionEvents = kRecvDone | kRecvEnded | kSendDone,
+};
+
+// One report from the kernel. `token` is whatever was registered with the
+// fd or passed with the request; `events` are eddy::IoEvents bits, or
+// CompletionEvents for a completion, which also carries its result and,
+// for a recv, the block the kernel filled (data in [0, result)).
 struct ReadyEvent {
   std::uint64_t token;
   unsigned events;
+  int result = 0;
+  Block* block = nullptr;
+};
+
+// Socket I/O by completion, for the backends that have it (uring): the
+// kernel reads into blocks of the loop's pool and sends from the caller's
+// memory, and each request reports back through wait() as a ReadyEvent
+// under its token. Requests start when the backend next enters the kernel.
+class CompletionIo {
+ public:
+  virtual ~CompletionIo() = default;
+
+  // Reads arrive as kRecvDone events, each with a block of `pool`'s. Call
+  // once, before any request; false when the kernel refuses the ring of
+  // blocks, and completions are then not to be used.
+  virtual bool use_pool(BlockPool& pool) = 0;
+  // Starts a receive on `fd`: kRecvDone events, the last with kRecvEnded
+  // (uring: one read, one event with both bits).
+  virtual void recv_start(int fd, std::uint64_t token) noexcept = 0;
+  // Ends the receive started under `token` (its last event says
+  // ECANCELED, unless data or EOF ended it first).
+  virtual void recv_stop(std::uint64_t token) noexcept = 0;
+  // Sends [data, data + size): one kSendDone. The memory must stay
+  // untouched until that event, even if the owner goes away.
+  virtual void send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept = 0;
+  // Cancels every request on `fd` now, before the caller closes it: a
+  // request holds the file open (no FIN reaches the peer) while it lives.
+  virtual void cancel_all(int fd) noexcept = 0;
 };
 
 // The backend interface: readiness from the kernel, nothing else. The loop
@@ -40,6 +86,10 @@ class Poller {
   // is ready to `ready`, which the caller has cleared. EINTR is not an
   // error: it returns with nothing appended.
   virtual std::error_code wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) = 0;
+
+  // The backend's completion-based I/O, or nullptr (epoll, poll; uring on
+  // a kernel before 6.3, see uring_poller.cpp).
+  virtual CompletionIo* completions() noexcept { return nullptr; }
 };
 
 // Builds the backend named `name` ("epoll", "poll" or "uring"); an empty

@@ -15,6 +15,23 @@
 // - IORING_POLL_ADD_LEVEL is not used: despite its name it makes a poll
 //   wait for the next wakeup even when the file is ready already.
 //
+// Completions (CompletionIo), for connections:
+// - Receives use IOSQE_BUFFER_SELECT: the kernel picks a block from a
+//   provided-buffer ring (5.19) only when data is there, so an idle
+//   connection holds no buffer. Each completion hands its block to the
+//   connection, which owns it from then on like any pool block; the ring's
+//   slot gets a fresh block from the loop's pool at once, so the ring stays
+//   full and nothing is copied.
+// - A receive is one-shot, and its connection starts the next once on_data
+//   has returned. A multishot receive (6.0) would save that request, but it
+//   reads ahead of the program: once a connection stops reading (its
+//   output above the high watermark), everything the kernel had already
+//   received into blocks, up to the whole ring, lands in its input, and a
+//   peer that never reads could push megabytes past --max-buffer.
+// - Sends are plain IORING_OP_SEND of the caller's memory, one per
+//   connection at a time (the connection keeps its output until the
+//   completion, even when it closes: LoopCore::keep_until_sent).
+//
 // Pitfalls of io_uring that shape this file:
 // - A poll request holds a reference to the file. Closing the fd does not
 //   end it, and the socket stays open (no FIN reaches the peer) until the
@@ -26,16 +43,21 @@
 // - A completion may belong to a request the loop no longer wants: one that
 //   completed while its removal or replacement was on its way. Every poll
 //   request's user_data carries the fd and the registration's generation;
-//   a completion of an older generation is dropped. Removals carry
-//   kIgnoredUserData and their completions are dropped too.
+//   a completion of an older generation is dropped. A receive's or send's
+//   carries the loop's token, which the loop checks the same way. The low
+//   two bits say which kind of request it was; removals and cancellations
+//   are kIgnored and their completions are dropped.
 // - IORING_SETUP_SINGLE_ISSUER is not used: a loop may be built on one
 //   thread and run on another (Loop::adopt_thread), which that flag forbids.
 #include "poller/uring_poller.hpp"
 
+#include "buffer_blocks.hpp"
 #include "poller/epoll_events.hpp"
 #include "sys/error.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <memory>
@@ -50,10 +72,43 @@ namespace {
 // is submitted and reused (next_sqe), so this bounds nothing but a batch.
 constexpr unsigned kRingEntries = 1024;
 
+// The provided-buffer ring: 256 blocks of 16 KiB (4 MiB, the loop's pool's
+// whole cache) that the kernel fills as data arrives on any connection. A
+// wakeup with data on more connections than that before the loop takes the
+// completions ends some receives with ENOBUFS; their connections start them
+// again.
+constexpr std::uint16_t kProvidedBlocks = 256;
+constexpr std::uint16_t kBufferGroup = 0;
+
+// Linux 6.3 (IORING_FEAT_REG_REG_RING): the kernel that this path was
+// written for and tested on is newer; 6.3 is the first whose feature bits
+// say it has provided-buffer rings (5.19) with their fixes.
+#ifndef IORING_FEAT_REG_REG_RING
+#define IORING_FEAT_REG_REG_RING (1U << 13)
+#endif
+
+// user_data: the request's kind in the low two bits.
+enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kIgnored = 3 };
+constexpr std::uint64_t kKindMask = 3;
 constexpr std::uint64_t kIgnoredUserData = ~std::uint64_t{0};
 
-std::uint64_t user_data_of(int fd, std::uint32_t generation) noexcept {
-  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) << 32) | generation;
+// A poll's: fd << 32 | 30 bits of generation << 2.
+std::uint64_t poll_user_data(int fd, std::uint32_t generation) noexcept {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) << 32) |
+         (static_cast<std::uint64_t>(generation & 0x3FFF'FFFFU) << 2) | kPoll;
+}
+bool same_generation(std::uint64_t user_data, std::uint32_t generation) noexcept {
+  return ((user_data >> 2) & 0x3FFF'FFFFU) == (generation & 0x3FFF'FFFFU);
+}
+
+// A receive's or send's: the loop's token (generation << 32 | slot) with
+// the slot shifted up past the kind. Slots stay below 2^30 (the table
+// would need 2^30 active handles).
+std::uint64_t io_user_data(std::uint64_t token, Kind kind) noexcept {
+  return (token & 0xFFFF'FFFF'0000'0000ULL) | ((token & 0x3FFF'FFFFULL) << 2) | kind;
+}
+std::uint64_t token_of(std::uint64_t user_data) noexcept {
+  return (user_data & 0xFFFF'FFFF'0000'0000ULL) | ((user_data & 0xFFFF'FFFFULL) >> 2);
 }
 
 [[noreturn]] void refuse(int error, const std::string& what) {
@@ -92,9 +147,85 @@ UringPoller::UringPoller() {
     io_uring_queue_exit(&ring_);
     refuse(ENOSYS, "io_uring probe (the kernel lacks IORING_OP_POLL_ADD or IORING_OP_POLL_REMOVE)");
   }
+  kernel_has_completions_ = (params.features & IORING_FEAT_REG_REG_RING) != 0U &&
+                            io_uring_opcode_supported(probe.get(), IORING_OP_RECV) != 0 &&
+                            io_uring_opcode_supported(probe.get(), IORING_OP_SEND) != 0 &&
+                            io_uring_opcode_supported(probe.get(), IORING_OP_ASYNC_CANCEL) != 0;
 }
 
-UringPoller::~UringPoller() { io_uring_queue_exit(&ring_); }
+UringPoller::~UringPoller() {
+  io_uring_queue_exit(&ring_);  // ends every request: the blocks below are the kernel's no more
+  for (Block* block : provided_) {
+    if (block != nullptr) {
+      pool_->release(block);
+    }
+  }
+  if (buffer_ring_ != nullptr) {
+    ::munmap(buffer_ring_, kProvidedBlocks * sizeof(io_uring_buf));
+  }
+}
+
+bool UringPoller::use_pool(BlockPool& pool) {
+  if (!kernel_has_completions_ || buffer_ring_ != nullptr) {
+    return buffer_ring_ != nullptr;
+  }
+  const std::size_t bytes = kProvidedBlocks * sizeof(io_uring_buf);
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (memory == MAP_FAILED) {
+    return false;  // connections stay on readiness
+  }
+  auto* ring = static_cast<io_uring_buf_ring*>(memory);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring);
+  reg.ring_entries = kProvidedBlocks;
+  reg.bgid = kBufferGroup;
+  if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) {
+    ::munmap(memory, bytes);
+    return false;
+  }
+  io_uring_buf_ring_init(ring);
+  pool_ = &pool;
+  buffer_ring_ = ring;
+  provided_.assign(kProvidedBlocks, nullptr);
+  for (std::uint16_t id = 0; id < kProvidedBlocks; ++id) {
+    provide(id, pool.acquire());
+  }
+  return true;
+}
+
+void UringPoller::provide(std::uint16_t id, Block* block) noexcept {
+  provided_[id] = block;
+  io_uring_buf_ring_add(buffer_ring_, block->data(), static_cast<unsigned>(block->capacity), id,
+                        io_uring_buf_ring_mask(kProvidedBlocks), 0);
+  io_uring_buf_ring_advance(buffer_ring_, 1);
+}
+
+void UringPoller::recv_start(int fd, std::uint64_t token) noexcept {
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = kBufferGroup;
+  io_uring_sqe_set_data64(sqe, io_user_data(token, kRecv));
+}
+
+void UringPoller::recv_stop(std::uint64_t token) noexcept {
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_cancel64(sqe, io_user_data(token, kRecv), 0);
+  io_uring_sqe_set_data64(sqe, kIgnoredUserData);
+}
+
+void UringPoller::send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept {
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, io_user_data(token, kSend));
+}
+
+void UringPoller::cancel_all(int fd) noexcept {
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+  io_uring_sqe_set_data64(sqe, kIgnoredUserData);
+  (void)io_uring_submit(&ring_);  // before the caller closes the fd
+}
 
 io_uring_sqe* UringPoller::next_sqe() noexcept {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -113,10 +244,10 @@ void UringPoller::queue_arm(int fd, Registration& reg) {
   }
 }
 
-void UringPoller::cancel_armed(Registration& reg) noexcept {
+void UringPoller::cancel_armed(int fd, Registration& reg) noexcept {
   if (reg.armed) {
     io_uring_sqe* sqe = next_sqe();
-    io_uring_prep_poll_remove(sqe, user_data_of(static_cast<int>(&reg - by_fd_.data()), reg.generation));
+    io_uring_prep_poll_remove(sqe, poll_user_data(fd, reg.generation));
     io_uring_sqe_set_data64(sqe, kIgnoredUserData);
     reg.armed = false;
   }
@@ -136,7 +267,7 @@ std::error_code UringPoller::add(int fd, unsigned events, std::uint64_t token) n
     return std::make_error_code(std::errc::not_enough_memory);
   }
   Registration& reg = by_fd_[static_cast<std::size_t>(fd)];
-  cancel_armed(reg);  // an fd registered twice (a dup of a watched file): the new registration wins, as with epoll
+  cancel_armed(fd, reg);  // an fd registered twice (a dup of a watched file): the new registration wins, as with epoll
   reg.token = token;
   reg.poll_mask = to_epoll(events);
   reg.registered = true;
@@ -154,7 +285,7 @@ std::error_code UringPoller::modify(int fd, unsigned events, std::uint64_t token
     return std::make_error_code(std::errc::not_enough_memory);
   }
   Registration& reg = by_fd_[static_cast<std::size_t>(fd)];
-  cancel_armed(reg);
+  cancel_armed(fd, reg);
   reg.token = token;
   reg.poll_mask = to_epoll(events);
   queue_arm(fd, reg);
@@ -170,7 +301,7 @@ void UringPoller::remove(int fd) noexcept {
     return;
   }
   const bool was_armed = reg.armed;
-  cancel_armed(reg);
+  cancel_armed(fd, reg);
   reg.registered = false;
   if (was_armed) {
     (void)io_uring_submit(&ring_);  // drops the request's hold on the file before the caller closes it
@@ -190,7 +321,7 @@ void UringPoller::arm_queued() noexcept {
     } else {
       io_uring_prep_poll_add(sqe, fd, reg.poll_mask);
     }
-    io_uring_sqe_set_data64(sqe, user_data_of(fd, reg.generation));
+    io_uring_sqe_set_data64(sqe, poll_user_data(fd, reg.generation));
     reg.armed = true;
   }
   rearm_.clear();
@@ -225,34 +356,69 @@ void UringPoller::collect(std::vector<ReadyEvent>& ready) {
   io_uring_cqe* cqe = nullptr;
   io_uring_for_each_cqe(&ring_, head, cqe) {
     ++seen;
-    const std::uint64_t user_data = cqe->user_data;
-    if (user_data == kIgnoredUserData) {
-      continue;
-    }
-    const auto fd = static_cast<std::size_t>(user_data >> 32);
-    if (fd >= by_fd_.size()) {
-      continue;
-    }
-    Registration& reg = by_fd_[fd];
-    if (!reg.registered || reg.generation != static_cast<std::uint32_t>(user_data)) {
-      continue;  // a request removed or replaced since it completed
-    }
-    if ((cqe->flags & IORING_CQE_F_MORE) == 0U) {
-      reg.armed = false;
-      if (cqe->res < 0) {
-        // The kernel refused the poll itself (the fd was closed behind the
-        // loop's back, say): report an error once, and poll no more until
-        // the owner changes the registration.
-        ready.push_back(ReadyEvent{reg.token, kError});
-        continue;
-      }
-      queue_arm(static_cast<int>(fd), reg);
-    }
-    if (cqe->res > 0) {
-      ready.push_back(ReadyEvent{reg.token, from_epoll(static_cast<std::uint32_t>(cqe->res))});
+    switch (cqe->user_data & kKindMask) {
+      case kPoll:
+        collect_poll(*cqe, ready);
+        break;
+      case kRecv:
+        collect_recv(*cqe, ready);
+        break;
+      case kSend:
+        ready.push_back(ReadyEvent{token_of(cqe->user_data), kSendDone, cqe->res});
+        break;
+      default:
+        break;  // a removal's or cancellation's answer
     }
   }
   io_uring_cq_advance(&ring_, seen);
+}
+
+void UringPoller::collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready) {
+  const auto fd = static_cast<std::size_t>(cqe.user_data >> 32);
+  if (fd >= by_fd_.size()) {
+    return;
+  }
+  Registration& reg = by_fd_[fd];
+  if (!reg.registered || !same_generation(cqe.user_data, reg.generation)) {
+    return;  // a request removed or replaced since it completed
+  }
+  if ((cqe.flags & IORING_CQE_F_MORE) == 0U) {
+    reg.armed = false;
+    if (cqe.res < 0) {
+      // The kernel refused the poll itself (the fd was closed behind the
+      // loop's back, say): report an error once, and poll no more until
+      // the owner changes the registration.
+      ready.push_back(ReadyEvent{reg.token, kError});
+      return;
+    }
+    queue_arm(static_cast<int>(fd), reg);
+  }
+  if (cqe.res > 0) {
+    ready.push_back(ReadyEvent{reg.token, from_epoll(static_cast<std::uint32_t>(cqe.res))});
+  }
+}
+
+void UringPoller::collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready) {
+  unsigned events = kRecvDone;
+  if ((cqe.flags & IORING_CQE_F_MORE) == 0U) {
+    events |= kRecvEnded;
+  }
+  Block* block = nullptr;
+  if ((cqe.flags & IORING_CQE_F_BUFFER) != 0U) {
+    // The block leaves the ring with its data; a fresh one takes its slot.
+    // Without one to spare (out of memory) the slot stays empty, and the
+    // kernel answers ENOBUFS once every slot is.
+    const auto id = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    block = provided_[id];
+    block->begin = 0;
+    block->end = cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0;
+    try {
+      provide(id, pool_->acquire());
+    } catch (const std::bad_alloc&) {
+      provided_[id] = nullptr;
+    }
+  }
+  ready.push_back(ReadyEvent{token_of(cqe.user_data), events, cqe.res, block});
 }
 
 }  // namespace eddy::detail

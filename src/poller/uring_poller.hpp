@@ -9,11 +9,12 @@
 
 namespace eddy::detail {
 
-// Readiness through io_uring(7) poll requests: one ring carries the polls,
-// their re-arming and the wait, so a loop iteration is one io_uring_enter
-// however many fds it re-arms. See uring_poller.cpp for how level-triggered
-// readiness is kept and for the kernel's pitfalls.
-class UringPoller final : public Poller {
+// Readiness through io_uring(7) poll requests, and socket receives and
+// sends by completion (CompletionIo): one ring carries them all and the
+// wait, so a loop iteration is one io_uring_enter however many requests it
+// starts. See uring_poller.cpp for how level-triggered readiness is kept,
+// how received data lands in pool blocks, and the kernel's pitfalls.
+class UringPoller final : public Poller, public CompletionIo {
  public:
   // Throws std::system_error when the kernel refuses a ring
   // (io_uring_setup: ENOSYS, EPERM under seccomp or
@@ -30,13 +31,20 @@ class UringPoller final : public Poller {
   std::error_code modify(int fd, unsigned events, std::uint64_t token) noexcept override;
   void remove(int fd) noexcept override;
   std::error_code wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) override;
+  CompletionIo* completions() noexcept override { return kernel_has_completions_ ? this : nullptr; }
+
+  bool use_pool(BlockPool& pool) override;
+  void recv_start(int fd, std::uint64_t token) noexcept override;
+  void recv_stop(std::uint64_t token) noexcept override;
+  void send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept override;
+  void cancel_all(int fd) noexcept override;
 
  private:
   // What eddy asked for one fd number, and the poll request that serves it.
   struct Registration {
     std::uint64_t token = 0;
-    std::uint32_t poll_mask = 0;  // epoll bits (EPOLLIN, EPOLLET, ...)
-    std::uint32_t generation = 0; // bumped whenever the request in flight stops being this one
+    std::uint32_t poll_mask = 0;   // epoll bits (EPOLLIN, EPOLLET, ...)
+    std::uint32_t generation = 0;  // bumped whenever the request in flight stops being this one
     bool registered = false;
     bool armed = false;   // a poll request of this generation is in the kernel
     bool queued = false;  // listed in rearm_
@@ -44,13 +52,23 @@ class UringPoller final : public Poller {
 
   io_uring_sqe* next_sqe() noexcept;
   void queue_arm(int fd, Registration& reg);
-  void cancel_armed(Registration& reg) noexcept;
+  void cancel_armed(int fd, Registration& reg) noexcept;
   void arm_queued() noexcept;
   void collect(std::vector<ReadyEvent>& ready);
+  void collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
+  void collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
+  void provide(std::uint16_t id, Block* block) noexcept;
 
   io_uring ring_{};
   std::vector<Registration> by_fd_;  // indexed by fd number
   std::vector<int> rearm_;           // fds to arm before the next wait
+  bool kernel_has_completions_ = false;  // multishot recv and provided-buffer rings (6.3 or later)
+
+  // The blocks the kernel receives into: a provided-buffer ring (group
+  // kBufferGroup) of pool blocks, slot i holding the block with buffer id i.
+  BlockPool* pool_ = nullptr;
+  io_uring_buf_ring* buffer_ring_ = nullptr;
+  std::vector<Block*> provided_;
 };
 
 }  // namespace eddy::detail
