@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The echo benchmark matrix: eddy-echo against its peers (a hand-written epoll
 # server, libevent, eddy's libevent compat layer, libuv, Asio, libev,
-# io_uring) and against itself on several threads, under the same loads, on
-# the same machine, in the same run. See docs/benchmarks.md ("Echo servers
-# side by side").
+# io_uring), against itself on eddy's io_uring backend (eddy-echo-uring) and
+# on several threads, under the same loads, on the same machine, in the same
+# run. See docs/benchmarks.md ("Echo servers side by side", "io_uring
+# backend").
 #
 #   bench/echo/run.sh [--quick] [--rounds N] [--duration S] [--warmup S]
 #                     [--loads W1,W2,...] [--servers NAME,...] [--out DIR]
@@ -18,6 +19,12 @@
 # over rounds as results.json and a markdown table (summary.md) and
 # bench/echo/plot.sh draws PNG charts with gnuplot. Every wait is bounded;
 # a server or load generator still running on exit is killed.
+#
+# eddy-echo-uring is eddy-echo --threads 1 --backend uring. Where io_uring is
+# unavailable eddy falls back to epoll (it logs "io_uring unavailable (...);
+# using epoll" and listens "(epoll, 1 thread)"); the row would then measure
+# epoll twice, so it is left out with a note, as the uring peer is when it
+# exits with status 3.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,7 +41,9 @@ usage: bench/echo/run.sh [options]
   --warmup S              seconds of load before measuring (1)
   --loads LIST            comma-separated subset of W1,W2,W3,W4,W5 (all)
   --servers LIST          comma-separated subset of the servers (all that
-                          are built); --list-servers prints their names
+                          are built); --list-servers prints their names;
+                          eddy-echo-uring (eddy-echo on eddy's io_uring
+                          backend) is left out where io_uring is unavailable
   --out DIR               results directory (build/bench-results)
   --server-cpus LIST      CPUs of the servers, taskset syntax (first half)
   --generator-cpus LIST   CPUs of the load generator (second half); it runs
@@ -80,13 +89,10 @@ loads_wanted=${loads_wanted:-W1,W2,W3,W4,W5}
 [[ $warmup =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: --warmup must be a number of seconds" >&2; exit 2; }
 
 # The loads: connections, depth (messages in flight per connection), message
-# size in bytes. W5 (idle memory) is handled apart.
-declare -A load_spec=(
-  [W1]="50 1 64"
-  [W2]="50 16 64"
-  [W3]="10 4 16384"
-  [W4]="2000 1 64"
-)
+# size in bytes, shared with bench/syscalls/run.sh. W5 (idle memory) is
+# handled apart.
+# shellcheck source=../lib/loads.sh
+source "$script_dir/../lib/loads.sh"  # load_spec
 idle_connections=10000
 
 selected=()
@@ -190,7 +196,10 @@ thread_counts=(2)
 [ "$available_count" = 2 ] || thread_counts+=("$available_count")
 
 if [ "$list_only" = 1 ]; then
-  for entry in "${main_servers[@]}" "${peer_servers[@]}"; do echo "${entry%% *}"; done
+  for entry in "${main_servers[@]}" "${peer_servers[@]}"; do
+    echo "${entry%% *}"
+    [ "${entry%% *}" = eddy-echo ] && echo eddy-echo-uring
+  done
   for threads in "${thread_counts[@]}"; do echo "eddy-echo-t$threads"; done
   for threads in "${thread_counts[@]}"; do echo "eddy-echo-t$threads-all"; done
   exit 0
@@ -263,6 +272,7 @@ add_server() {  # NAME CPUS WHAT BINARY ARGS...
 }
 declare -A describe=(
   [eddy-echo]="eddy's echo server (apps/echo), one event loop"
+  [eddy-echo-uring]="eddy-echo, one event loop on eddy's io_uring backend (--backend uring)"
   [epoll-echo]="hand-written epoll loop, libc only (bench/echo/epoll_echo.cpp)"
   [libevent-bufferevent]="examples/bufferevent-echo on Debian's libevent"
   [compat-bufferevent]="examples/bufferevent-echo on eddy's libevent compat layer"
@@ -274,12 +284,16 @@ declare -A describe=(
   [uring]="bench/echo/peers/ on io_uring (liburing)"
 )
 eddy_echo=$build_dir/apps/echo/eddy-echo
-eddy_echo_extra=() eddy_echo_threads=0
+eddy_echo_extra=() eddy_echo_threads=0 eddy_echo_backend=0
 if [ -x "$eddy_echo" ]; then
   help=$("$eddy_echo" --help 2>&1 || true)
   [[ $help == *--max-connections* ]] && eddy_echo_extra+=(--max-connections 65536)
   [[ $help == *--threads* ]] && eddy_echo_threads=1
+  [[ $help == *--backend* ]] && eddy_echo_backend=1
 fi
+# The backend a server must report in its "listening on ... (BACKEND, ...)"
+# line, for the rows that ask eddy for one it may fall back from.
+declare -A server_backend=()
 for entry in "${main_servers[@]}" "${peer_servers[@]}"; do
   name=${entry%% *} path=${entry#* }
   if [[ " ${peer_servers[*]} " == *" $name "* ]]; then
@@ -298,6 +312,16 @@ for entry in "${main_servers[@]}" "${peer_servers[@]}"; do
     args+=("${eddy_echo_extra[@]}")
   fi
   add_server "$name" "$server_cpus" "${describe[$name]}" "$binary" "${args[@]}"
+  # eddy-echo-uring right after eddy-echo: the same server, one loop, on
+  # eddy's io_uring backend.
+  if [ "$name" = eddy-echo ]; then
+    if [ "$eddy_echo_backend" = 1 ]; then
+      add_server eddy-echo-uring "$server_cpus" "${describe[eddy-echo-uring]}" "$binary" "${args[@]}" --backend uring
+      server_backend[eddy-echo-uring]=uring
+    else
+      notes+=("eddy-echo has no --backend: eddy-echo-uring was skipped")
+    fi
+  fi
 done
 # eddy-echo on several event loops: T = 2 and one per CPU. -tT runs on the
 # server CPUs, the same CPU budget as every other row; -tT-all on any CPU,
@@ -359,8 +383,9 @@ source "$script_dir/../lib/processes.sh"  # pick_port, is_alive
 next_port=30000
 
 # start_server NAME LOG: starts it (on its CPUs) listening on 127.0.0.1:$port
-# and sets server_pid; returns 1 with start_failure set if it exits first or
-# does not accept within 5 s.
+# and sets server_pid; returns 1 with start_failure set if it exits first,
+# does not accept within 5 s, or (eddy-echo-uring) runs on another backend
+# than the one asked for.
 start_server() {
   local name=$1 log=$2 i status=0 command
   eval "command=(${server_cmd[$name]})"
@@ -380,11 +405,33 @@ start_server() {
       return 1
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      [ -z "${server_backend[$name]:-}" ] || check_backend "$name" "$log" || return 1
       return 0
     fi
     sleep 0.05
   done
   start_failure="did not accept on 127.0.0.1:$port within 5 s"
+  return 1
+}
+
+# check_backend NAME LOG: eddy-echo prints "listening on ADDRESS (BACKEND, N
+# thread(s))" just after it starts to accept; waits up to 2 s for that line
+# and returns 1, with start_failure set, if BACKEND is not the one NAME asked
+# for (eddy fell back to epoll: its warning goes into start_failure).
+check_backend() {
+  local name=$1 log=$2 want=${server_backend[$1]} i line warning
+  for ((i = 0; i < 40; i++)); do
+    line=$(grep -m1 'listening on ' "$log" 2>/dev/null || true)
+    [ -z "$line" ] || break
+    sleep 0.05
+  done
+  if [ -z "$line" ]; then
+    start_failure="printed no 'listening on' line within 2 s; cannot tell its backend"
+    return 1
+  fi
+  [[ $line == *"($want,"* ]] && return 0
+  warning=$(grep -m1 -o 'io_uring unavailable (.*); using epoll' "$log" 2>/dev/null || true)
+  start_failure="asked for the $want backend but runs on another: ${line#*listening on }${warning:+ ($warning)}"
   return 1
 }
 

@@ -1,5 +1,6 @@
 # Shell helpers the benchmark scripts share (bench/echo/run.sh,
-# bench/instructions/run.sh): sourced, they define functions only.
+# bench/instructions/run.sh, bench/syscalls/run.sh): sourced, they define
+# functions only.
 
 # pick_port: sets `port` to a free TCP port of 127.0.0.1, a new one for
 # every call, from `next_port` on (30000 to 32767: below Linux's default
