@@ -237,11 +237,13 @@ void LoopCore::run_ready() {
   }
 }
 
-// A completion whose handle is gone: its block goes back to the pool, and
+// A completion whose handle is gone: its blocks go back to the pool, and
 // a send's kept output is freed now that the kernel is done with it.
 void LoopCore::drop_completion(const ReadyEvent& event) noexcept {
-  if (event.block != nullptr) {
-    block_pool_.release(event.block);
+  for (Block* block = event.block; block != nullptr;) {
+    Block* next = block->next;
+    block_pool_.release(block);
+    block = next;
   }
   if ((event.events & kSendDone) != 0U) {
     for (auto it = sends_kept_.begin(); it != sends_kept_.end(); ++it) {

@@ -1,13 +1,13 @@
 // TcpConnection on the completion path (the uring backend, see
 // poller/uring_poller.cpp): a receive delivers a pool block the kernel
-// filled, and the output's first block is sent by a request of its own,
-// one at a time. The contract is the readiness path's: on_data with
+// filled, and the output's first blocks are sent by a request of their
+// own, one request at a time. The contract is the readiness path's: on_data with
 // the input, backpressure by the watermarks, close after the output is
 // out, timeouts; these functions are that path's counterparts.
 //
 //   reading wanted ──> recv_start ──> kRecvDone|kRecvEnded(block) ──> on_data, recv_start
 //   not wanted     ──> recv_stop  ──> (blocks already on their way) ... kRecvEnded(ECANCELED)
-//   output queued  ──> send_start(head block) ──> kSendDone(n) ──> drain n, next block
+//   output queued  ──> send_start(first blocks) ──> kSendDone(n) ──> drain n, next blocks
 //
 // Data that arrives after reading stopped being wanted (paused, above the
 // high watermark, closing) was already in flight: it joins the input and
@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <iterator>
 #include <utility>
 
 namespace eddy {
@@ -48,11 +49,16 @@ void TcpConnection::handle_received(unsigned events, detail::Block* block, int r
   }
   if (block != nullptr) {
     Buffer& input = buffers().input;
-    input.push_back(block);
-    input.size_ += block->end;
+    const auto received = static_cast<std::size_t>(result);
+    while (block != nullptr) {  // the chain the kernel filled, in order
+      detail::Block* next = block->next;
+      input.push_back(block);
+      block = next;
+    }
+    input.size_ += received;
     activity_.last_read = setup_->core.now();
     if (TrafficCounters* counters = setup_->counters) {
-      TrafficCounters::add(counters->bytes_in, block->end);
+      TrafficCounters::add(counters->bytes_in, received);
       TrafficCounters::add(counters->reads, 1);
     }
     if (!reading_allowed()) {
@@ -128,7 +134,7 @@ void TcpConnection::update_requests() {
   const std::uint64_t token = core.token_of(io());
   const bool wanted = reading_allowed() && !peer_eof_;
   if (wanted && !recv_armed_) {
-    core.completions()->recv_start(fd(), token);
+    core.completions()->recv_start(fd(), options().read_size, token);
     recv_armed_ = true;
     // A pause does not count against the read timeout: it restarts now.
     activity_.last_read = loop().now();
@@ -146,12 +152,18 @@ void TcpConnection::update_requests() {
 }
 
 void TcpConnection::start_send() {
-  detail::Block* block = buffers_->output.head_;
-  while (block->readable() == 0) {
-    block = block->next;  // an empty block left by reserve(); the output is not empty
+  // The output's first blocks, up to kMaxSendParts of them, in one request:
+  // a queue of 16 KiB messages goes out in one round trip, not one each.
+  iovec parts[detail::CompletionIo::kMaxSendParts];
+  std::size_t count = 0;
+  for (detail::Block* block = buffers_->output.head_; block != nullptr && count < std::size(parts);
+       block = block->next) {
+    if (block->readable() != 0) {  // reserve() may leave an empty block
+      parts[count++] = iovec{block->readable_begin(), block->readable()};
+    }
   }
   detail::LoopCore& core = setup_->core;
-  core.completions()->send_start(fd(), block->readable_begin(), block->readable(), core.token_of(io()));
+  core.completions()->send_start(fd(), parts, count, core.token_of(io()));
   send_in_flight_ = true;
 }
 

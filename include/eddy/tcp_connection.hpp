@@ -267,7 +267,7 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   bool on_completions_ : 1 = false;
   bool recv_armed_ : 1 = false;     // a multishot receive is in the kernel (until its ending event)
   bool recv_stopping_ : 1 = false;  // ... and its cancellation was asked for
-  bool send_in_flight_ : 1 = false; // a send of the output's first block is in the kernel
+  bool send_in_flight_ : 1 = false; // a send of the output's first blocks is in the kernel
   bool input_held_ : 1 = false;     // data arrived while reading was not wanted: not yet given to on_data
 };
 

@@ -2,6 +2,8 @@
 
 #include <eddy/clock.hpp>
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,7 +32,8 @@ enum CompletionEvents : unsigned {
 // One report from the kernel. `token` is whatever was registered with the
 // fd or passed with the request; `events` are eddy::IoEvents bits, or
 // CompletionEvents for a completion, which also carries its result and,
-// for a recv, the block the kernel filled (data in [0, result)).
+// for a recv, the blocks the kernel filled: a chain through Block::next,
+// each full but the last, `result` bytes in all.
 struct ReadyEvent {
   std::uint64_t token;
   unsigned events;
@@ -50,15 +53,17 @@ class CompletionIo {
   // once, before any request; false when the kernel refuses the ring of
   // blocks, and completions are then not to be used.
   virtual bool use_pool(BlockPool& pool) = 0;
-  // Starts a receive on `fd`: kRecvDone events, the last with kRecvEnded
-  // (uring: one read, one event with both bits).
-  virtual void recv_start(int fd, std::uint64_t token) noexcept = 0;
+  // Starts a receive of up to `max_bytes` on `fd`: kRecvDone events, the
+  // last with kRecvEnded (uring: one read, one event with both bits).
+  virtual void recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept = 0;
   // Ends the receive started under `token` (its last event says
   // ECANCELED, unless data or EOF ended it first).
   virtual void recv_stop(std::uint64_t token) noexcept = 0;
-  // Sends [data, data + size): one kSendDone. The memory must stay
-  // untouched until that event, even if the owner goes away.
-  virtual void send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept = 0;
+  // Sends the `count` pieces (at most kMaxSendParts; the array itself may
+  // go once this returns): one kSendDone. Their memory must stay untouched
+  // until that event, even if the owner goes away.
+  static constexpr std::size_t kMaxSendParts = 16;
+  virtual void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept = 0;
   // Cancels every request on `fd` now, before the caller closes it: a
   // request holds the file open (no FIN reaches the peer) while it lives.
   virtual void cancel_all(int fd) noexcept = 0;

@@ -22,8 +22,10 @@
 //   connection, which owns it from then on like any pool block; the ring's
 //   slot gets a fresh block from the loop's pool at once, so the ring stays
 //   full and nothing is copied.
-// - A receive is one-shot, and its connection starts the next once on_data
-//   has returned. A multishot receive (6.0) would save that request, but it
+// - A receive takes up to read_size: where the kernel has bundles (6.10),
+//   one completion fills several blocks, the ones after its first in the
+//   ring (position_of_, id_at_). A receive is one-shot, and its connection
+//   starts the next once on_data has returned. A multishot receive (6.0) would save that request, but it
 //   reads ahead of the program: once a connection stops reading (its
 //   output above the high watermark), everything the kernel had already
 //   received into blocks, up to the whole ring, lands in its input, and a
@@ -59,6 +61,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -86,6 +89,18 @@ constexpr std::uint16_t kBufferGroup = 0;
 #ifndef IORING_FEAT_REG_REG_RING
 #define IORING_FEAT_REG_REG_RING (1U << 13)
 #endif
+// Receives that fill several provided buffers in one completion (Linux
+// 6.10); Debian's liburing 2.3 predates them.
+#ifndef IORING_FEAT_RECVSEND_BUNDLE
+#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)
+#endif
+#ifndef IORING_RECVSEND_BUNDLE
+#define IORING_RECVSEND_BUNDLE (1U << 4)
+#endif
+
+// The most one receive takes, in blocks: read_size (64 KiB by default) is
+// four.
+constexpr std::size_t kMaxRecvBlocks = 16;
 
 // user_data: the request's kind in the low two bits.
 enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kIgnored = 3 };
@@ -151,6 +166,7 @@ UringPoller::UringPoller() {
                             io_uring_opcode_supported(probe.get(), IORING_OP_RECV) != 0 &&
                             io_uring_opcode_supported(probe.get(), IORING_OP_SEND) != 0 &&
                             io_uring_opcode_supported(probe.get(), IORING_OP_ASYNC_CANCEL) != 0;
+  bundles_ = (params.features & IORING_FEAT_RECVSEND_BUNDLE) != 0U;
 }
 
 UringPoller::~UringPoller() {
@@ -187,6 +203,8 @@ bool UringPoller::use_pool(BlockPool& pool) {
   pool_ = &pool;
   buffer_ring_ = ring;
   provided_.assign(kProvidedBlocks, nullptr);
+  position_of_.assign(kProvidedBlocks, 0);
+  id_at_.assign(kProvidedBlocks, 0);
   for (std::uint16_t id = 0; id < kProvidedBlocks; ++id) {
     provide(id, pool.acquire());
   }
@@ -195,14 +213,22 @@ bool UringPoller::use_pool(BlockPool& pool) {
 
 void UringPoller::provide(std::uint16_t id, Block* block) noexcept {
   provided_[id] = block;
+  const std::uint16_t position = buffer_ring_->tail;  // ours to write: the kernel only reads it
+  position_of_[id] = position;
+  id_at_[position & (kProvidedBlocks - 1)] = id;
   io_uring_buf_ring_add(buffer_ring_, block->data(), static_cast<unsigned>(block->capacity), id,
                         io_uring_buf_ring_mask(kProvidedBlocks), 0);
   io_uring_buf_ring_advance(buffer_ring_, 1);
 }
 
-void UringPoller::recv_start(int fd, std::uint64_t token) noexcept {
+void UringPoller::recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+  if (bundles_) {
+    const std::size_t most = kMaxRecvBlocks * BlockPool::kBlockSize;
+    sqe->len = static_cast<unsigned>(max_bytes < most ? max_bytes : most);
+    sqe->ioprio |= IORING_RECVSEND_BUNDLE;
+  }
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, io_user_data(token, kRecv));
@@ -214,24 +240,55 @@ void UringPoller::recv_stop(std::uint64_t token) noexcept {
   io_uring_sqe_set_data64(sqe, kIgnoredUserData);
 }
 
-void UringPoller::send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept {
-  io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL);
+void UringPoller::send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept {
+  if (count > 1 && send_headers_used_ == kSendHeaders) {
+    (void)submit();  // frees every header
+  }
+  io_uring_sqe* sqe = next_sqe();  // before taking a header: a full queue is submitted here
+  if (count == 1 || send_headers_used_ == kSendHeaders) {
+    // One piece, or the kernel took no entries (a full completion queue):
+    // the first piece alone; the connection sends the rest after it.
+    io_uring_prep_send(sqe, fd, parts[0].iov_base, parts[0].iov_len, MSG_NOSIGNAL);
+  } else {
+    if (!send_headers_) {
+      send_headers_ = std::make_unique<SendHeader[]>(kSendHeaders);  // std::terminate if even this fails
+    }
+    SendHeader& h = send_headers_[send_headers_used_++];
+    std::copy(parts, parts + count, h.parts);
+    h.header = msghdr{};
+    h.header.msg_iov = h.parts;
+    h.header.msg_iovlen = count;
+    io_uring_prep_sendmsg(sqe, fd, &h.header, MSG_NOSIGNAL);
+  }
   io_uring_sqe_set_data64(sqe, io_user_data(token, kSend));
+}
+
+// Every submission goes through here: once the kernel has the entries, the
+// sendmsg headers they pointed to are free again (IORING_FEAT_SUBMIT_STABLE).
+int UringPoller::submit() noexcept {
+  const int rc = io_uring_submit(&ring_);
+  release_send_headers();
+  return rc;
+}
+
+void UringPoller::release_send_headers() noexcept {
+  if (io_uring_sq_ready(&ring_) == 0) {
+    send_headers_used_ = 0;
+  }
 }
 
 void UringPoller::cancel_all(int fd) noexcept {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(sqe, kIgnoredUserData);
-  (void)io_uring_submit(&ring_);  // before the caller closes the fd
+  (void)submit();  // before the caller closes the fd
 }
 
 io_uring_sqe* UringPoller::next_sqe() noexcept {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (sqe == nullptr) {
     // The submission queue is full: hand what it holds to the kernel.
-    (void)io_uring_submit(&ring_);
+    (void)submit();
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
@@ -304,7 +361,7 @@ void UringPoller::remove(int fd) noexcept {
   cancel_armed(fd, reg);
   reg.registered = false;
   if (was_armed) {
-    (void)io_uring_submit(&ring_);  // drops the request's hold on the file before the caller closes it
+    (void)submit();  // drops the request's hold on the file before the caller closes it
   }
 }
 
@@ -332,14 +389,16 @@ std::error_code UringPoller::wait(std::optional<Duration> timeout, std::vector<R
   int rc = 0;
   if (io_uring_cq_ready(&ring_) != 0 || (timeout && timeout->count() <= 0)) {
     // Nothing to wait for: completions are there already, or the caller polls.
-    rc = io_uring_submit(&ring_);
+    rc = submit();
   } else if (timeout) {
     const auto ns = timeout->count();
     __kernel_timespec ts{ns / 1'000'000'000, ns % 1'000'000'000};
     io_uring_cqe* cqe = nullptr;
     rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    release_send_headers();
   } else {
     rc = io_uring_submit_and_wait(&ring_, 1);
+    release_send_headers();
   }
   if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
     // EBUSY: the completion queue overflowed into the kernel's backlog;
@@ -403,22 +462,32 @@ void UringPoller::collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
   if ((cqe.flags & IORING_CQE_F_MORE) == 0U) {
     events |= kRecvEnded;
   }
-  Block* block = nullptr;
+  // The blocks leave the ring with their data; fresh ones take their
+  // slots. Without one to spare (out of memory) a slot stays empty, and
+  // the kernel answers ENOBUFS once every slot is.
+  Block* first = nullptr;
   if ((cqe.flags & IORING_CQE_F_BUFFER) != 0U) {
-    // The block leaves the ring with its data; a fresh one takes its slot.
-    // Without one to spare (out of memory) the slot stays empty, and the
-    // kernel answers ENOBUFS once every slot is.
-    const auto id = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-    block = provided_[id];
-    block->begin = 0;
-    block->end = cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0;
-    try {
-      provide(id, pool_->acquire());
-    } catch (const std::bad_alloc&) {
-      provided_[id] = nullptr;
+    const auto first_id = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    const std::uint16_t position = position_of_[first_id];
+    std::size_t left = cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0;
+    Block* last = nullptr;
+    for (std::uint16_t k = 0; k == 0 || left != 0; ++k) {
+      const std::uint16_t id = id_at_[static_cast<std::uint16_t>(position + k) & (kProvidedBlocks - 1)];
+      Block* block = provided_[id];
+      block->begin = 0;
+      block->end = left < block->capacity ? left : block->capacity;
+      block->next = nullptr;
+      left -= block->end;
+      (last != nullptr ? last->next : first) = block;
+      last = block;
+      try {
+        provide(id, pool_->acquire());
+      } catch (const std::bad_alloc&) {
+        provided_[id] = nullptr;
+      }
     }
   }
-  ready.push_back(ReadyEvent{token_of(cqe.user_data), events, cqe.res, block});
+  ready.push_back(ReadyEvent{token_of(cqe.user_data), events, cqe.res, first});
 }
 
 }  // namespace eddy::detail

@@ -5,6 +5,7 @@
 #include <liburing.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace eddy::detail {
@@ -34,9 +35,9 @@ class UringPoller final : public Poller, public CompletionIo {
   CompletionIo* completions() noexcept override { return kernel_has_completions_ ? this : nullptr; }
 
   bool use_pool(BlockPool& pool) override;
-  void recv_start(int fd, std::uint64_t token) noexcept override;
+  void recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept override;
   void recv_stop(std::uint64_t token) noexcept override;
-  void send_start(int fd, const void* data, std::size_t size, std::uint64_t token) noexcept override;
+  void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept override;
   void cancel_all(int fd) noexcept override;
 
  private:
@@ -51,6 +52,8 @@ class UringPoller final : public Poller, public CompletionIo {
   };
 
   io_uring_sqe* next_sqe() noexcept;
+  int submit() noexcept;
+  void release_send_headers() noexcept;
   void queue_arm(int fd, Registration& reg);
   void cancel_armed(int fd, Registration& reg) noexcept;
   void arm_queued() noexcept;
@@ -62,13 +65,29 @@ class UringPoller final : public Poller, public CompletionIo {
   io_uring ring_{};
   std::vector<Registration> by_fd_;  // indexed by fd number
   std::vector<int> rearm_;           // fds to arm before the next wait
-  bool kernel_has_completions_ = false;  // multishot recv and provided-buffer rings (6.3 or later)
+  bool kernel_has_completions_ = false;  // provided-buffer rings and the rest of the path (6.3 or later)
+  bool bundles_ = false;                 // a receive may fill several blocks (6.10)
 
   // The blocks the kernel receives into: a provided-buffer ring (group
   // kBufferGroup) of pool blocks, slot i holding the block with buffer id i.
   BlockPool* pool_ = nullptr;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   std::vector<Block*> provided_;
+  // Where each buffer id sits in the ring, and which id sits at each
+  // position: a bundle's completion names its first block only, and the
+  // others are the ones after it in the ring.
+  std::vector<std::uint16_t> position_of_;
+  std::vector<std::uint16_t> id_at_;
+
+  // The headers of the sendmsg requests not yet submitted: the kernel
+  // reads them at submission, so they live until the next submit().
+  struct SendHeader {
+    msghdr header;
+    iovec parts[kMaxSendParts];
+  };
+  static constexpr std::size_t kSendHeaders = 256;
+  std::unique_ptr<SendHeader[]> send_headers_;
+  std::size_t send_headers_used_ = 0;
 };
 
 }  // namespace eddy::detail
