@@ -81,7 +81,7 @@ void LoopCore::reinit_after_fork() {
   });
   start_wakeup();
   for (IoHandle* handle : on_completions) {
-    const ReadyEvent ended{io_table_.token(handle->slot_), kRecvDone | kRecvEnded, -ECANCELED};
+    const Completion ended{io_table_.token(handle->slot_), kRecvDone | kRecvEnded, -ECANCELED};
     completion_ = &ended;
     handle->on_ready_(*handle, ended.events);
   }
@@ -218,36 +218,49 @@ void LoopCore::run_ready() {
   for (const ReadyEvent& event : ready_) {
     IoHandle* handle = io_table_.find(event.token);
     if (handle == nullptr) {
-      drop_completion(event);
       continue;  // stopped, destroyed or re-registered since the wait
-    }
-    if ((event.events & kCompletionEvents) != 0U) {
-      if ((handle->events_ & kCompletionHandle) == 0U) {
-        drop_completion(event);
-        continue;
-      }
-      completion_ = &event;
-      handle->on_ready_(*handle, event.events);
-      continue;
     }
     const unsigned events = event.events & (handle->events_ | kError | kHangup);
     if (events != kNone) {
       handle->on_ready_(*handle, events);
     }
   }
+  if (completions_ != nullptr) {
+    run_completed();
+  }
+}
+
+void LoopCore::run_completed() {
+  std::vector<Completion>& completed = completions_->completed();
+  // By index, and cleared at the end even if a callback throws: a
+  // callback's requests complete in a later wait, never into this batch.
+  struct Clear {
+    std::vector<Completion>& batch;
+    ~Clear() { batch.clear(); }
+  } clear{completed};
+  for (std::size_t i = 0; i < completed.size(); ++i) {
+    const Completion& done = completed[i];
+    IoHandle* handle = io_table_.find(done.token);
+    if (handle == nullptr || (handle->events_ & kCompletionHandle) == 0U) {
+      drop_completion(done);  // its handle stopped since the wait
+      continue;
+    }
+    completion_ = &done;
+    handle->on_ready_(*handle, done.events);
+  }
 }
 
 // A completion whose handle is gone: its blocks go back to the pool, and
 // a send's kept output is freed now that the kernel is done with it.
-void LoopCore::drop_completion(const ReadyEvent& event) noexcept {
-  for (Block* block = event.block; block != nullptr;) {
+void LoopCore::drop_completion(const Completion& done) noexcept {
+  for (Block* block = done.block; block != nullptr;) {
     Block* next = block->next;
     block_pool_.release(block);
     block = next;
   }
-  if ((event.events & kSendDone) != 0U) {
+  if ((done.events & kSendDone) != 0U) {
     for (auto it = sends_kept_.begin(); it != sends_kept_.end(); ++it) {
-      if (it->first == event.token) {
+      if (it->first == done.token) {
         sends_kept_.erase(it);
         break;
       }

@@ -66,7 +66,7 @@ class LoopCore {
   // requests. Off with EDDY_URING_COMPLETIONS=0 (readiness only).
   CompletionIo* completions() const noexcept { return completions_; }
   std::error_code completion_start(IoHandle& handle) noexcept;
-  const ReadyEvent& completion() const noexcept { return *completion_; }
+  const Completion& completion() const noexcept { return *completion_; }
   std::uint64_t token_of(const IoHandle& handle) const noexcept { return io_table_.token(handle.slot_); }
   // Keeps `output` until the send in flight under `token` completes: its
   // owner is going away, and the kernel may still be reading from it.
@@ -92,7 +92,8 @@ class LoopCore {
   void run_ready();
   static void run_tasks(std::vector<Task>& batch, std::size_t& cursor);
   void attach_completions();
-  void drop_completion(const ReadyEvent& event) noexcept;
+  void run_completed();
+  void drop_completion(const Completion& done) noexcept;
 
   Loop& loop_;
   ThreadOwner owner_;
@@ -102,7 +103,7 @@ class LoopCore {
   std::vector<std::pair<std::uint64_t, Buffer>> sends_kept_;
   std::unique_ptr<Poller> poller_;
   CompletionIo* completions_ = nullptr;
-  const ReadyEvent* completion_ = nullptr;
+  const Completion* completion_ = nullptr;
   IoTable io_table_;
   TimerHeap timers_;
   PostQueue posts_;

@@ -390,6 +390,10 @@ inline void TcpConnection::handle_readable() {
   }
 }
 
+// handle_readable() for the completion path, out of line: inlined there as
+// well, it would cost handle_ready() a frame on every readiness event.
+void TcpConnection::read_now() { handle_readable(); }
+
 bool TcpConnection::write_out() {
   Buffer& output = buffers_->output;
   while (!output.empty()) {

@@ -29,7 +29,7 @@
 namespace eddy {
 
 void TcpConnection::handle_completion(unsigned events) {
-  const detail::ReadyEvent& done = setup_->core.completion();
+  const detail::Completion& done = setup_->core.completion();
   if ((events & detail::kSendDone) != 0U) {
     handle_sent(done.result);
   } else {
@@ -86,10 +86,21 @@ void TcpConnection::handle_received(unsigned events, detail::Block* block, int r
     }
     return;
   }
-  if (result == -ECANCELED || result == -ENOBUFS) {
-    // Our recv_stop, or the kernel out of blocks (they come back as the
-    // owners of received data let go): start again if still wanted.
-    update_interest();
+  if (result == -ENOBUFS) {
+    // Data came while the ring had no block left: more connections had
+    // data at once than it holds (2 000 echo clients, say). Read it now,
+    // as the readiness path would, rather than ask again and lose the race
+    // for the ring to the same crowd.
+    if (reading_allowed()) {
+      read_now();
+    }
+    if (state_ != State::kClosed) {
+      update_interest();
+    }
+    return;
+  }
+  if (result == -ECANCELED) {
+    update_interest();  // our recv_stop: start again if wanted since
     return;
   }
   fail(sys::make_error(-result));

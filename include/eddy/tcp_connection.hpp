@@ -205,6 +205,7 @@ class TcpConnection : private detail::IoHandle, private detail::TimerNode {
   void handle_ready(unsigned events);
   void handle_timer();
   void handle_readable();
+  void read_now();
   void handle_completion(unsigned events);
   void handle_received(unsigned events, detail::Block* block, int result);
   void handle_sent(int result);

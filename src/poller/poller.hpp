@@ -20,8 +20,7 @@ namespace eddy::detail {
 
 struct Block;
 
-// Bits beside eddy::IoEvents in a ReadyEvent that reports a completion
-// (CompletionIo) instead of readiness.
+// What a Completion reports (CompletionIo).
 enum CompletionEvents : unsigned {
   kRecvDone = 1U << 8,   // a receive delivered `block` (result > 0) or ended
   kRecvEnded = 1U << 9,  // ... and will deliver no more: started again or over (result <= 0 says why)
@@ -29,12 +28,19 @@ enum CompletionEvents : unsigned {
   kCompletionEvents = kRecvDone | kRecvEnded | kSendDone,
 };
 
-// One report from the kernel. `token` is whatever was registered with the
-// fd or passed with the request; `events` are eddy::IoEvents bits, or
-// CompletionEvents for a completion, which also carries its result and,
-// for a recv, the blocks the kernel filled: a chain through Block::next,
-// each full but the last, `result` bytes in all.
+// One readiness report from the kernel. `token` is whatever was
+// registered with the fd; `events` are eddy::IoEvents bits. 16 bytes: a
+// wait may return thousands.
 struct ReadyEvent {
+  std::uint64_t token;
+  unsigned events;
+};
+
+// One finished request of CompletionIo's: `token` is the one passed with
+// it, `events` CompletionEvents, `result` its byte count or minus the
+// errno, and for a receive `block` the blocks the kernel filled: a chain
+// through Block::next, each full but the last, `result` bytes in all.
+struct Completion {
   std::uint64_t token;
   unsigned events;
   int result = 0;
@@ -43,8 +49,7 @@ struct ReadyEvent {
 
 // Socket I/O by completion, for the backends that have it (uring): the
 // kernel reads into blocks of the loop's pool and sends from the caller's
-// memory, and each request reports back through wait() as a ReadyEvent
-// under its token. Requests start when the backend next enters the kernel.
+// memory, and each request that wait() saw finish is in completed(). Requests start when the backend next enters the kernel.
 class CompletionIo {
  public:
   virtual ~CompletionIo() = default;
@@ -67,6 +72,9 @@ class CompletionIo {
   // Cancels every request on `fd` now, before the caller closes it: a
   // request holds the file open (no FIN reaches the peer) while it lives.
   virtual void cancel_all(int fd) noexcept = 0;
+  // What the last wait() saw finish, in the kernel's order; the caller
+  // clears it once dispatched.
+  virtual std::vector<Completion>& completed() noexcept = 0;
 };
 
 // The backend interface: readiness from the kernel, nothing else. The loop

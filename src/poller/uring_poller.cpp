@@ -75,12 +75,12 @@ namespace {
 // is submitted and reused (next_sqe), so this bounds nothing but a batch.
 constexpr unsigned kRingEntries = 1024;
 
-// The provided-buffer ring: 256 blocks of 16 KiB (4 MiB, the loop's pool's
-// whole cache) that the kernel fills as data arrives on any connection. A
-// wakeup with data on more connections than that before the loop takes the
-// completions ends some receives with ENOBUFS; their connections start them
-// again.
-constexpr std::uint16_t kProvidedBlocks = 256;
+// The provided-buffer ring: 128 blocks of 16 KiB (2 MiB of the loop's pool).
+// Each block the kernel writes into is memory the process keeps, so the
+// ring stays small; a receive that finds it empty (ENOBUFS: more
+// connections had data at once than it holds, 2 000 echo clients say)
+// makes its connection read the data with a plain read(2) instead.
+constexpr std::uint16_t kRingCapacity = 128;
 constexpr std::uint16_t kBufferGroup = 0;
 
 // Linux 6.3 (IORING_FEAT_REG_REG_RING): the kernel that this path was
@@ -177,7 +177,7 @@ UringPoller::~UringPoller() {
     }
   }
   if (buffer_ring_ != nullptr) {
-    ::munmap(buffer_ring_, kProvidedBlocks * sizeof(io_uring_buf));
+    ::munmap(buffer_ring_, kRingCapacity * sizeof(io_uring_buf));
   }
 }
 
@@ -185,7 +185,7 @@ bool UringPoller::use_pool(BlockPool& pool) {
   if (!kernel_has_completions_ || buffer_ring_ != nullptr) {
     return buffer_ring_ != nullptr;
   }
-  const std::size_t bytes = kProvidedBlocks * sizeof(io_uring_buf);
+  const std::size_t bytes = kRingCapacity * sizeof(io_uring_buf);
   void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (memory == MAP_FAILED) {
     return false;  // connections stay on readiness
@@ -193,7 +193,7 @@ bool UringPoller::use_pool(BlockPool& pool) {
   auto* ring = static_cast<io_uring_buf_ring*>(memory);
   io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring);
-  reg.ring_entries = kProvidedBlocks;
+  reg.ring_entries = kRingCapacity;
   reg.bgid = kBufferGroup;
   if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) {
     ::munmap(memory, bytes);
@@ -202,12 +202,10 @@ bool UringPoller::use_pool(BlockPool& pool) {
   io_uring_buf_ring_init(ring);
   pool_ = &pool;
   buffer_ring_ = ring;
-  provided_.assign(kProvidedBlocks, nullptr);
-  position_of_.assign(kProvidedBlocks, 0);
-  id_at_.assign(kProvidedBlocks, 0);
-  for (std::uint16_t id = 0; id < kProvidedBlocks; ++id) {
-    provide(id, pool.acquire());
-  }
+  provided_.assign(kRingCapacity, nullptr);
+  position_of_.assign(kRingCapacity, 0);
+  id_at_.assign(kRingCapacity, 0);
+  fill_ring();
   return true;
 }
 
@@ -215,10 +213,22 @@ void UringPoller::provide(std::uint16_t id, Block* block) noexcept {
   provided_[id] = block;
   const std::uint16_t position = buffer_ring_->tail;  // ours to write: the kernel only reads it
   position_of_[id] = position;
-  id_at_[position & (kProvidedBlocks - 1)] = id;
+  id_at_[position & (kRingCapacity - 1)] = id;
   io_uring_buf_ring_add(buffer_ring_, block->data(), static_cast<unsigned>(block->capacity), id,
-                        io_uring_buf_ring_mask(kProvidedBlocks), 0);
+                        io_uring_buf_ring_mask(kRingCapacity), 0);
   io_uring_buf_ring_advance(buffer_ring_, 1);
+}
+
+// A block under every id. The pool's cache grows by as many: the blocks of
+// a ring's worth of receives come back to it together, once their echoes
+// are sent, and a smaller cache would free them only to allocate them
+// again for the next round.
+void UringPoller::fill_ring() {
+  for (std::uint16_t id = 0; id < kRingCapacity; ++id) {
+    provide(id, pool_->acquire());
+  }
+  pool_->max_cached_blocks_ += kRingCapacity;
+  pool_->max_cached_bytes_ += kRingCapacity * BlockPool::kBlockSize;
 }
 
 void UringPoller::recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept {
@@ -420,10 +430,10 @@ void UringPoller::collect(std::vector<ReadyEvent>& ready) {
         collect_poll(*cqe, ready);
         break;
       case kRecv:
-        collect_recv(*cqe, ready);
+        collect_recv(*cqe);
         break;
       case kSend:
-        ready.push_back(ReadyEvent{token_of(cqe->user_data), kSendDone, cqe->res});
+        completed_.push_back(Completion{token_of(cqe->user_data), kSendDone, cqe->res});
         break;
       default:
         break;  // a removal's or cancellation's answer
@@ -457,7 +467,7 @@ void UringPoller::collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
   }
 }
 
-void UringPoller::collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready) {
+void UringPoller::collect_recv(const io_uring_cqe& cqe) {
   unsigned events = kRecvDone;
   if ((cqe.flags & IORING_CQE_F_MORE) == 0U) {
     events |= kRecvEnded;
@@ -472,7 +482,7 @@ void UringPoller::collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
     std::size_t left = cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0;
     Block* last = nullptr;
     for (std::uint16_t k = 0; k == 0 || left != 0; ++k) {
-      const std::uint16_t id = id_at_[static_cast<std::uint16_t>(position + k) & (kProvidedBlocks - 1)];
+      const std::uint16_t id = id_at_[static_cast<std::uint16_t>(position + k) & (kRingCapacity - 1)];
       Block* block = provided_[id];
       block->begin = 0;
       block->end = left < block->capacity ? left : block->capacity;
@@ -487,7 +497,7 @@ void UringPoller::collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
       }
     }
   }
-  ready.push_back(ReadyEvent{token_of(cqe.user_data), events, cqe.res, first});
+  completed_.push_back(Completion{token_of(cqe.user_data), events, cqe.res, first});
 }
 
 }  // namespace eddy::detail

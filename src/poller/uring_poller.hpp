@@ -39,6 +39,7 @@ class UringPoller final : public Poller, public CompletionIo {
   void recv_stop(std::uint64_t token) noexcept override;
   void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept override;
   void cancel_all(int fd) noexcept override;
+  std::vector<Completion>& completed() noexcept override { return completed_; }
 
  private:
   // What eddy asked for one fd number, and the poll request that serves it.
@@ -59,17 +60,20 @@ class UringPoller final : public Poller, public CompletionIo {
   void arm_queued() noexcept;
   void collect(std::vector<ReadyEvent>& ready);
   void collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
-  void collect_recv(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
+  void collect_recv(const io_uring_cqe& cqe);
   void provide(std::uint16_t id, Block* block) noexcept;
+  void fill_ring();
 
   io_uring ring_{};
   std::vector<Registration> by_fd_;  // indexed by fd number
   std::vector<int> rearm_;           // fds to arm before the next wait
+  std::vector<Completion> completed_;
   bool kernel_has_completions_ = false;  // provided-buffer rings and the rest of the path (6.3 or later)
   bool bundles_ = false;                 // a receive may fill several blocks (6.10)
 
   // The blocks the kernel receives into: a provided-buffer ring (group
-  // kBufferGroup) of pool blocks, slot i holding the block with buffer id i.
+  // kBufferGroup) of pool blocks, provided_[i] holding the block with
+  // buffer id i.
   BlockPool* pool_ = nullptr;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   std::vector<Block*> provided_;
