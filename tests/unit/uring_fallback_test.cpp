@@ -3,7 +3,9 @@
 // with a chosen errno (what Docker's default profile, a sandbox or
 // kernel.io_uring_disabled do), and the child checks that its loop runs on
 // epoll, that one warning says why, and that the loop still works.
+#include "support/child_answer.hpp"
 #include "support/pipe.hpp"
+#include "support/seccomp.hpp"
 
 #include <eddy/io_watcher.hpp>
 #include <eddy/log.hpp>
@@ -11,19 +13,10 @@
 
 #include <gtest/gtest.h>
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <poll.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstddef>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -31,30 +24,6 @@
 namespace {
 
 using namespace std::chrono_literals;
-
-#if defined(__x86_64__)
-constexpr unsigned kAuditArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr unsigned kAuditArch = AUDIT_ARCH_AARCH64;
-#else
-constexpr unsigned kAuditArch = 0;  // the tests skip
-#endif
-
-// Makes system call `nr` fail with `error` in this process from now on.
-bool refuse_syscall(long nr, int error) {
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<unsigned>(error) & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog program{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
-}
 
 std::vector<std::string>* g_warnings = nullptr;
 
@@ -66,7 +35,7 @@ void keep_warning(eddy::LogLevel level, std::string_view message) {
 
 // What the child found, or the first thing that went wrong.
 std::string check_in_child(long nr, int error, bool through_environment, const std::string& expected_reason) {
-  if (!refuse_syscall(nr, error)) {
+  if (!eddy::test::refuse_calls({nr}, error)) {
     return "seccomp filter refused: errno " + std::to_string(errno);
   }
   std::vector<std::string> warnings;
@@ -104,50 +73,17 @@ std::string check_in_child(long nr, int error, bool through_environment, const s
   return seen ? "ok" : "the fallback loop did not report a readable pipe";
 }
 
-// Runs check_in_child in a fork and returns its answer, bounded in time.
+// Runs check_in_child in a fork (a seccomp filter is for good) and returns
+// its answer.
 std::string run_refused(long nr, int error, bool through_environment, const std::string& expected_reason) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    return "pipe failed";
-  }
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(fds[0]);
-    const std::string answer = check_in_child(nr, error, through_environment, expected_reason);
-    (void)!::write(fds[1], answer.data(), answer.size());
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string answer;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd pfd{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
-      answer = "child timed out; it said: " + answer;
-      ::kill(child, SIGKILL);
-      break;
-    }
-    char chunk[256];
-    const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-    if (n <= 0) {
-      break;
-    }
-    answer.append(chunk, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    answer += " (child died, status " + std::to_string(status) + ")";
-  }
-  return answer;
+  return eddy::test::answer_from_child([&] { return check_in_child(nr, error, through_environment, expected_reason); },
+                                       20s);
 }
 
 class UringFallback : public testing::Test {
  protected:
   void SetUp() override {
-    if (kAuditArch == 0) {
+    if (!eddy::test::seccomp_supported()) {
       GTEST_SKIP() << "no seccomp audit arch for this CPU in the test";
     }
   }
