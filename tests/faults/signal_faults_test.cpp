@@ -1,7 +1,11 @@
 // Fault injection with signals under load. SIGTERM while 50 clients stream
 // numbered frames: the graceful stop flushes what the server has read, so
-// each client receives a prefix of its own frames, in order, each whole,
-// and the server exits 0. SIGINT twice while clients that never read hold
+// each client receives a prefix of its own frames, in order, and the server
+// exits 0. The last frame may be cut: the server knows no frames, and what
+// it had read when it stopped ends wherever TCP's delivery did. That is
+// mostly a frame's end, since the clients send whole frames, but not
+// always: a clean-clone CI run on a loaded machine saw two clients of 50 cut
+// mid-frame on the uring backend. SIGINT twice while clients that never read hold
 // the stop up: the second one ends the process at once with 130.
 // tests/apps/echo_shutdown_test.cpp stops servers with idle clients, one
 // client whose input was all read, or one that never reads; here the
@@ -102,7 +106,7 @@ void receive_some(FrameClient& c, std::string& chunk) {
   }
 }
 
-TEST_F(SignalFaults, SigtermUnderFullLoadLeavesEachClientAWholeFramePrefixAndExitsZero) {
+TEST_F(SignalFaults, SigtermUnderFullLoadLeavesEachClientAPrefixOfItsFramesAndExitsZero) {
   constexpr int kClients = 50;
   EchoServerProcess server = start_echo_server("127.0.0.1", {"--shutdown-timeout", "5"});
   std::vector<FrameClient> clients;
@@ -163,8 +167,6 @@ TEST_F(SignalFaults, SigtermUnderFullLoadLeavesEachClientAWholeFramePrefixAndExi
     EXPECT_TRUE(c.ended) << "client " << c.id << " saw no end of its connection";
     EXPECT_FALSE(c.mismatch) << "client " << c.id << " received bytes that are not its frames, in order";
     EXPECT_LE(c.received, c.sent) << "client " << c.id;
-    EXPECT_EQ(c.received % kFrameSize, 0U) << "client " << c.id << " received a partial frame: " << c.received
-                                           << " bytes; it sent " << c.sent << (c.reset ? ", then was reset" : "");
     frames += c.received / kFrameSize;
     sent += c.sent;
     resets += c.reset ? 1 : 0;
