@@ -88,12 +88,14 @@ stop_server() {
 trap 'stop_server; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
 
+# shellcheck source=../../tests/support/listen_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../tests/support/listen_port.sh"
+
 # Starts the `side` server on a free loopback port; sets server_pid and port.
 start_server() {
   local side=$1
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    grep -q "$(printf ':%04X ' "$port")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    port=$(listen_port_candidate) || break
     # Emptied here, not only by the child's redirection, which may come
     # after the first look below and leave it the last round's line.
     : >"$work/server.log"

@@ -87,14 +87,16 @@ trap 'exit 1' INT TERM HUP
 user_args=()
 [[ $(id -u) -eq 0 ]] && user_args=(-u nobody)
 
+# shellcheck source=../../tests/support/listen_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../tests/support/listen_port.sh"
+
 # Starts memcached for `side` (libevent or eddy) with `threads` threads on
 # a free port; sets server_pid and port.
 start_server() {
   local side=$1 threads=$2 env_args=()
   [[ $side == eddy ]] && env_args=("LD_LIBRARY_PATH=$dropin_dir")
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
-    grep -q "$(printf ':%04X ' "$port")" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    port=$(listen_port_candidate) || break
     env "${env_args[@]}" taskset -c "$server_cpu" "$memcached" -l 127.0.0.1 -p "$port" -U 0 -t "$threads" -m 1024 \
       "${user_args[@]}" >"$work/memcached.log" 2>&1 &
     server_pid=$!

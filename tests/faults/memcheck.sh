@@ -19,6 +19,9 @@ if ! command -v valgrind >/dev/null 2>&1; then
   exit 77
 fi
 
+# shellcheck source=../support/listen_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/listen_port.sh"
+
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -42,7 +45,7 @@ fail() {
 # taken between choosing and binding it).
 port=
 for attempt in 1 2 3 4 5; do
-  candidate=$((20000 + RANDOM % 30000))
+  candidate=$(listen_port_candidate) || fail "no local TCP port is free below the ephemeral range"
   : >"$work/echo.err"
   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
     --log-file="$work/valgrind.log" \

@@ -50,6 +50,9 @@ done
   skip "no libevent-2.1.so.7 in '$dropin_dir' (is the drop-in built? target eddy_event_dropin)"
 dropin_dir=$(realpath "$dropin_dir")
 
+# shellcheck source=../../support/listen_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/listen_port.sh"
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/memcached_dropin.XXXXXX") || fail "mktemp"
 server_pid=
 cleanup() {
@@ -99,12 +102,6 @@ exited() {
   ! kill -0 "$server_pid" 2>/dev/null || [[ $(awk '{ print $3 }' "/proc/$server_pid/stat" 2>/dev/null) == Z ]]
 }
 
-port_in_use() {
-  local hex
-  hex=$(printf ':%04X ' "$1")
-  grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
 can_connect() {
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
@@ -114,8 +111,7 @@ can_connect() {
 # is retried on another one.
 port=
 for attempt in 1 2 3 4 5; do
-  candidate=$((20000 + RANDOM % 40000))
-  port_in_use "$candidate" && continue
+  candidate=$(listen_port_candidate) || fail "no local TCP port is free below the ephemeral range"
   env "${server_env[@]}" "$memcached" -l 127.0.0.1 -p "$candidate" -U 0 -t "$threads" -m 1024 "${user_args[@]}" \
     >"$work/memcached.log" 2>&1 &
   server_pid=$!
