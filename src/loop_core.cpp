@@ -250,9 +250,14 @@ void LoopCore::run_completed() {
   }
 }
 
-// A completion whose handle is gone: its blocks go back to the pool, and
-// a send's kept output is freed now that the kernel is done with it.
+// A completion whose handle is gone: its blocks go back to the pool, a
+// send's kept output is freed now that the kernel is done with it, and a
+// socket accepted after its listener stopped is closed (its peer sees the
+// close, as one left in the backlog of a closed listener would).
 void LoopCore::drop_completion(const Completion& done) noexcept {
+  if ((done.events & kAcceptDone) != 0U && done.result >= 0) {
+    const UniqueFd unwanted(done.result);  // closes it
+  }
   for (Block* block = done.block; block != nullptr;) {
     Block* next = block->next;
     block_pool_.release(block);
@@ -272,8 +277,8 @@ void LoopCore::keep_until_sent(std::uint64_t token, Buffer&& output) {
   sends_kept_.emplace_back(token, std::move(output));
 }
 
-std::error_code LoopCore::completion_start(IoHandle& handle) noexcept {
-  check_thread("TcpConnection::start");
+std::error_code LoopCore::completion_start(IoHandle& handle, const char* operation) noexcept {
+  check_thread(operation);
   std::uint32_t slot = 0;
   if (std::error_code ec = io_table_.acquire(&handle, handle.fd_, slot)) {
     return ec;
@@ -336,7 +341,9 @@ void LoopCore::io_stop(IoHandle& watcher) noexcept {
   }
   check_thread("IoWatcher::stop");
   if ((watcher.events_ & kCompletionHandle) != 0U) {
-    completions_->cancel_all(watcher.fd_);
+    if (completions_ != nullptr) {  // null only after a fork whose child got no ring: nothing to cancel there
+      completions_->cancel_all(watcher.fd_);
+    }
   } else {
     poller_->remove(watcher.fd_);
   }

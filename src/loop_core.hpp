@@ -65,7 +65,8 @@ class LoopCore {
   // bits; completion() is the event being reported. io_stop() cancels its
   // requests. Off with EDDY_URING_COMPLETIONS=0 (readiness only).
   CompletionIo* completions() const noexcept { return completions_; }
-  std::error_code completion_start(IoHandle& handle) noexcept;
+  // `operation` names the caller for the thread check.
+  std::error_code completion_start(IoHandle& handle, const char* operation) noexcept;
   const Completion& completion() const noexcept { return *completion_; }
   std::uint64_t token_of(const IoHandle& handle) const noexcept { return io_table_.token(handle.slot_); }
   // Keeps `output` until the send in flight under `token` completes: its

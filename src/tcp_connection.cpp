@@ -179,7 +179,7 @@ void TcpConnection::start() {
   // reads than the kernel's blocks would give).
   detail::LoopCore& core = setup_->core;
   if (core.completions() != nullptr && !io().is_active() && options().read_size >= BlockPool::kBlockSize) {
-    if (std::error_code ec = core.completion_start(io())) {
+    if (std::error_code ec = core.completion_start(io(), "TcpConnection::start")) {
       fail(ec);
       return;
     }

@@ -14,6 +14,10 @@ namespace eddy {
 
 class Loop;
 
+namespace detail {
+struct Completion;
+}
+
 struct TcpListenerOptions {
   // SO_REUSEPORT: other sockets with the option set may bind the same port
   // and take a share of its connections, those of any process of the same
@@ -21,18 +25,22 @@ struct TcpListenerOptions {
   // process share a port safely with share() instead.
   bool reuse_port = false;
   int backlog = 4096;       // capped by net.core.somaxconn
-  // Connections accepted per readiness before other watchers get a turn.
+  // Connections accepted per readiness before other watchers get a turn
+  // (on io_uring's completion path a loop iteration takes one).
   std::size_t accept_batch = 64;
 };
 
 // Accepts TCP connections on an IPv4 or IPv6 address.
 //
 // Sockets are accepted with accept4(SOCK_NONBLOCK | SOCK_CLOEXEC), in
-// batches. Running out of file descriptors (EMFILE, ENFILE) does not stop
+// batches; on the uring backend by an accept request in the ring instead,
+// which costs no system call of its own. Running out of file descriptors (EMFILE, ENFILE) does not stop
 // it: it keeps one spare descriptor open, and when accept fails for lack of
 // descriptors it frees the spare, accepts the waiting peer and closes it at
 // once (the peer sees a close instead of waiting in the backlog forever),
-// then takes the spare back. Such sheds are counted and logged at most once
+// then takes the spare back (on the uring backend, from Linux 6.10, the
+// ring accepts the peer into a descriptor of its own and closes it, and the
+// spare stays put). Such sheds are counted and logged at most once
 // per second (eddy/log.hpp); everyone already connected keeps being served.
 //
 // Several loops may accept on one listening socket (share()): each new
@@ -66,7 +74,9 @@ class TcpListener {
   std::error_code share(const TcpListener& first);
 
   // Stops and resumes accepting; the socket stays bound, and new peers
-  // wait in the kernel's backlog meanwhile.
+  // wait in the kernel's backlog meanwhile. On the uring backend a peer
+  // whose accept the kernel was finishing when pause() cancelled it still
+  // reaches on_accept, after pause() has returned.
   void pause() noexcept;
   void resume();
   // Closes the listening socket.
@@ -79,9 +89,19 @@ class TcpListener {
 
  private:
   std::error_code start_accepting(UniqueFd socket, const SocketAddress& local, const TcpListenerOptions& options);
-  void on_acceptable();
+  std::error_code watch();
+  void stop_watching() noexcept;
+  void on_watcher(unsigned events);
+  void accept_ready(std::size_t limit);
   bool shed_one();
   void reopen_spare_if_lost();
+  // The completion path (uring)
+  bool on_completions() const noexcept;
+  std::error_code arm_accept();
+  void rearm_or_retry();
+  void on_accept_done(const detail::Completion& done, bool more_waiting);
+  void on_shed_done(int result);
+  void count_shed();
 
   Loop& loop_;
   AcceptCallback on_accept_;
@@ -93,6 +113,7 @@ class TcpListener {
   Timer retry_timer_;  // when even the spare cannot be reopened: try again shortly instead of spinning
   std::uint64_t shed_ = 0;
   TimePoint last_shed_log_{};
+  bool request_in_flight_ = false;  // an accept or a shed, on the completion path
   bool paused_ = false;
 };
 

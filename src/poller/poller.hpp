@@ -2,6 +2,7 @@
 
 #include <eddy/clock.hpp>
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cstddef>
@@ -25,7 +26,16 @@ enum CompletionEvents : unsigned {
   kRecvDone = 1U << 8,   // a receive delivered `block` (result > 0) or ended
   kRecvEnded = 1U << 9,  // ... and will deliver no more: started again or over (result <= 0 says why)
   kSendDone = 1U << 10,  // a send finished: result bytes sent, or minus the errno
-  kCompletionEvents = kRecvDone | kRecvEnded | kSendDone,
+  kAcceptDone = 1U << 11,  // an accept finished: result the new socket, or minus the errno
+  kAcceptMore = 1U << 12,  // ... and more peers may be waiting (always, where the kernel does not say)
+  kShedDone = 1U << 13,    // a shed finished: result 0 when it closed a peer, or minus the errno
+  kCompletionEvents = kRecvDone | kRecvEnded | kSendDone | kAcceptDone | kAcceptMore | kShedDone,
+};
+
+// The address of the peer an accept took (Completion::peer).
+struct AcceptedPeer {
+  sockaddr_storage address;
+  socklen_t length;
 };
 
 // One readiness report from the kernel. `token` is whatever was
@@ -38,13 +48,16 @@ struct ReadyEvent {
 
 // One finished request of CompletionIo's: `token` is the one passed with
 // it, `events` CompletionEvents, `result` its byte count or minus the
-// errno, and for a receive `block` the blocks the kernel filled: a chain
-// through Block::next, each full but the last, `result` bytes in all.
+// errno; for a receive `block` the blocks the kernel filled: a chain
+// through Block::next, each full but the last, `result` bytes in all; for
+// an accept that took a socket, `peer` its address, valid until the next
+// wait().
 struct Completion {
   std::uint64_t token;
   unsigned events;
   int result = 0;
   Block* block = nullptr;
+  const AcceptedPeer* peer = nullptr;
 };
 
 // Socket I/O by completion, for the backends that have it (uring): the
@@ -69,8 +82,20 @@ class CompletionIo {
   // until that event, even if the owner goes away.
   static constexpr std::size_t kMaxSendParts = 16;
   virtual void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept = 0;
+  // Starts an accept on the listening socket `fd`: one kAcceptDone, whose
+  // socket (non-blocking, close-on-exec) is the caller's. The kernel may
+  // take it in any wait() from now on, even one after cancel_all(fd): a
+  // caller that stopped listening must still close what it gets. ENOMEM
+  // when the request cannot be recorded.
+  virtual std::error_code accept_start(int fd, std::uint64_t token) noexcept = 0;
+  // For a process out of descriptors: accepts one peer waiting on `fd`
+  // into a descriptor of the ring's own, not of the process, and closes
+  // it at once. One kShedDone (EAGAIN: nobody was waiting). False where
+  // the kernel cannot (before 6.10, an accept cannot be told not to wait).
+  virtual bool shed_start(int fd, std::uint64_t token) noexcept = 0;
   // Cancels every request on `fd` now, before the caller closes it: a
   // request holds the file open (no FIN reaches the peer) while it lives.
+  // Each still reports its end (ECANCELED, or what it finished with).
   virtual void cancel_all(int fd) noexcept = 0;
   // What the last wait() saw finish, in the kernel's order; the caller
   // clears it once dispatched.

@@ -30,6 +30,14 @@
 //   output above the high watermark), everything the kernel had already
 //   received into blocks, up to the whole ring, lands in its input, and a
 //   peer that never reads could push megabytes past --max-buffer.
+// - Accepts are one-shot IORING_OP_ACCEPT requests, each with an address
+//   of its own for the peer (a multishot accept has one for all, so it
+//   could not say who connected without a getpeername per connection, and
+//   it goes on taking peers after the listener pauses). The address lives
+//   here, not with the listener, because the kernel may write it after the
+//   listener is gone: a cancellation does not stop an accept that is
+//   already finishing. From 6.10 the completion says whether more peers
+//   wait (kAcceptMore), so a lone peer costs no system call at all.
 // - Sends are plain IORING_OP_SEND of the caller's memory, one per
 //   connection at a time (the connection keeps its output until the
 //   completion, even when it closes: LoopCore::keep_until_sent).
@@ -47,7 +55,7 @@
 //   request's user_data carries the fd and the registration's generation;
 //   a completion of an older generation is dropped. A receive's or send's
 //   carries the loop's token, which the loop checks the same way. The low
-//   two bits say which kind of request it was; removals and cancellations
+//   three bits say which kind of request it was; removals and cancellations
 //   are kIgnored and their completions are dropped.
 // - IORING_SETUP_SINGLE_ISSUER is not used: a loop may be built on one
 //   thread and run on another (Loop::adopt_thread), which that flag forbids.
@@ -60,8 +68,11 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -97,33 +108,59 @@ constexpr std::uint16_t kBufferGroup = 0;
 #ifndef IORING_RECVSEND_BUNDLE
 #define IORING_RECVSEND_BUNDLE (1U << 4)
 #endif
+// An accept that fails with EAGAIN instead of waiting for a peer (6.10).
+#ifndef IORING_ACCEPT_DONTWAIT
+#define IORING_ACCEPT_DONTWAIT (1U << 1)
+#endif
+// The direct descriptor a shed accepts into and closes.
+constexpr unsigned kShedSlot = 0;
 
 // The most one receive takes, in blocks: read_size (64 KiB by default) is
 // four.
 constexpr std::size_t kMaxRecvBlocks = 16;
 
-// user_data: the request's kind in the low two bits.
-enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kIgnored = 3 };
-constexpr std::uint64_t kKindMask = 3;
+// user_data: the request's kind in the low three bits.
+enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kAccept = 3, kShed = 4, kIgnored = 7 };
+constexpr unsigned kKindBits = 3;
+constexpr std::uint64_t kKindMask = (1U << kKindBits) - 1;
 constexpr std::uint64_t kIgnoredUserData = ~std::uint64_t{0};
 
-// A poll's: fd << 32 | 30 bits of generation << 2.
+// A poll's: fd << 32 | 29 bits of generation << 3.
+constexpr std::uint32_t kGenerationMask = 0x1FFF'FFFFU;
 std::uint64_t poll_user_data(int fd, std::uint32_t generation) noexcept {
   return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) << 32) |
-         (static_cast<std::uint64_t>(generation & 0x3FFF'FFFFU) << 2) | kPoll;
+         (static_cast<std::uint64_t>(generation & kGenerationMask) << kKindBits) | kPoll;
 }
 bool same_generation(std::uint64_t user_data, std::uint32_t generation) noexcept {
-  return ((user_data >> 2) & 0x3FFF'FFFFU) == (generation & 0x3FFF'FFFFU);
+  return ((user_data >> kKindBits) & kGenerationMask) == (generation & kGenerationMask);
 }
 
 // A receive's or send's: the loop's token (generation << 32 | slot) with
-// the slot shifted up past the kind. Slots stay below 2^30 (the table
-// would need 2^30 active handles).
+// the slot shifted up past the kind. Slots stay below 2^29 (the table
+// would need 2^29 active handles).
 std::uint64_t io_user_data(std::uint64_t token, Kind kind) noexcept {
-  return (token & 0xFFFF'FFFF'0000'0000ULL) | ((token & 0x3FFF'FFFFULL) << 2) | kind;
+  return (token & 0xFFFF'FFFF'0000'0000ULL) | ((token & 0x1FFF'FFFFULL) << kKindBits) | kind;
 }
 std::uint64_t token_of(std::uint64_t user_data) noexcept {
-  return (user_data & 0xFFFF'FFFF'0000'0000ULL) | ((user_data & 0xFFFF'FFFFULL) >> 2);
+  return (user_data & 0xFFFF'FFFF'0000'0000ULL) | ((user_data & 0xFFFF'FFFFULL) >> kKindBits);
+}
+
+// An accept's: the index of its AcceptRequest, which holds the token and
+// the peer's address.
+std::uint64_t accept_user_data(std::uint32_t index) noexcept {
+  return (static_cast<std::uint64_t>(index) << kKindBits) | kAccept;
+}
+
+// Whether the running kernel is version major.minor or later. For what
+// the kernel changed without a feature bit to say so.
+bool kernel_at_least(int major, int minor) noexcept {
+  utsname name{};
+  int running_major = 0;
+  int running_minor = 0;
+  if (::uname(&name) != 0 || std::sscanf(name.release, "%d.%d", &running_major, &running_minor) != 2) {
+    return false;
+  }
+  return running_major > major || (running_major == major && running_minor >= minor);
 }
 
 [[noreturn]] void refuse(int error, const std::string& what) {
@@ -165,11 +202,22 @@ UringPoller::UringPoller() {
   kernel_has_completions_ = (params.features & IORING_FEAT_REG_REG_RING) != 0U &&
                             io_uring_opcode_supported(probe.get(), IORING_OP_RECV) != 0 &&
                             io_uring_opcode_supported(probe.get(), IORING_OP_SEND) != 0 &&
-                            io_uring_opcode_supported(probe.get(), IORING_OP_ASYNC_CANCEL) != 0;
+                            io_uring_opcode_supported(probe.get(), IORING_OP_ASYNC_CANCEL) != 0 &&
+                            io_uring_opcode_supported(probe.get(), IORING_OP_ACCEPT) != 0;
   bundles_ = (params.features & IORING_FEAT_RECVSEND_BUNDLE) != 0U;
+  accepts_report_backlog_ = kernel_at_least(6, 10);
+  accepts_can_skip_waiting_ = accepts_report_backlog_ && io_uring_opcode_supported(probe.get(), IORING_OP_CLOSE) != 0;
 }
 
 UringPoller::~UringPoller() {
+  // Sockets accepted but never reaped are nobody's but ours.
+  unsigned head = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    if ((cqe->user_data & kKindMask) == kAccept && cqe->res >= 0) {
+      ::close(cqe->res);
+    }
+  }
   io_uring_queue_exit(&ring_);  // ends every request: the blocks below are the kernel's no more
   for (Block* block : provided_) {
     if (block != nullptr) {
@@ -271,6 +319,60 @@ void UringPoller::send_start(int fd, const iovec* parts, std::size_t count, std:
     io_uring_prep_sendmsg(sqe, fd, &h.header, MSG_NOSIGNAL);
   }
   io_uring_sqe_set_data64(sqe, io_user_data(token, kSend));
+}
+
+std::error_code UringPoller::accept_start(int fd, std::uint64_t token) noexcept {
+  if (free_accepts_.empty()) {
+    try {
+      // Reserved now, so that recording the request's end cannot fail.
+      accepts_done_.reserve(accepts_.size() + 1);
+      free_accepts_.reserve(accepts_.size() + 1);
+      accepts_.push_back(std::make_unique<AcceptRequest>());
+    } catch (const std::bad_alloc&) {
+      return std::make_error_code(std::errc::not_enough_memory);
+    }
+    free_accepts_.push_back(static_cast<std::uint32_t>(accepts_.size() - 1));
+  }
+  const std::uint32_t index = free_accepts_.back();
+  free_accepts_.pop_back();
+  AcceptRequest& request = *accepts_[index];
+  request.token = token;
+  request.peer.length = sizeof request.peer.address;
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&request.peer.address), &request.peer.length,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, accept_user_data(index));
+  return {};
+}
+
+// The accept into the ring's own descriptor table and the close after it
+// are linked: the close runs once the accept has finished, and is
+// cancelled when it failed. Two sheds at once may share the slot: an
+// accept into a taken slot closes what was there, so every shed peer is
+// closed either way.
+bool UringPoller::shed_start(int fd, std::uint64_t token) noexcept {
+  if (!accepts_can_skip_waiting_) {
+    return false;
+  }
+  if (!shed_table_registered_) {
+    if (io_uring_register_files_sparse(&ring_, 1) != 0) {
+      accepts_can_skip_waiting_ = false;
+      return false;
+    }
+    shed_table_registered_ = true;
+  }
+  if (io_uring_sq_space_left(&ring_) < 2) {
+    (void)submit();  // a link must not be split over two submissions
+  }
+  io_uring_sqe* accept = next_sqe();
+  io_uring_prep_accept_direct(accept, fd, nullptr, nullptr, 0, kShedSlot);
+  accept->ioprio |= IORING_ACCEPT_DONTWAIT;
+  accept->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(accept, io_user_data(token, kShed));
+  io_uring_sqe* close = next_sqe();
+  io_uring_prep_close_direct(close, kShedSlot);
+  io_uring_sqe_set_data64(close, kIgnoredUserData);
+  return true;
 }
 
 // Every submission goes through here: once the kernel has the entries, the
@@ -395,6 +497,9 @@ void UringPoller::arm_queued() noexcept {
 }
 
 std::error_code UringPoller::wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) {
+  // The last batch's accepts have been dispatched: their peers are read.
+  free_accepts_.insert(free_accepts_.end(), accepts_done_.begin(), accepts_done_.end());
+  accepts_done_.clear();
   arm_queued();
   int rc = 0;
   if (io_uring_cq_ready(&ring_) != 0 || (timeout && timeout->count() <= 0)) {
@@ -435,6 +540,12 @@ void UringPoller::collect(std::vector<ReadyEvent>& ready) {
       case kSend:
         completed_.push_back(Completion{token_of(cqe->user_data), kSendDone, cqe->res});
         break;
+      case kAccept:
+        collect_accept(*cqe);
+        break;
+      case kShed:
+        completed_.push_back(Completion{token_of(cqe->user_data), kShedDone, cqe->res < 0 ? cqe->res : 0});
+        break;
       default:
         break;  // a removal's or cancellation's answer
     }
@@ -465,6 +576,17 @@ void UringPoller::collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
   if (cqe.res > 0) {
     ready.push_back(ReadyEvent{reg.token, from_epoll(static_cast<std::uint32_t>(cqe.res))});
   }
+}
+
+void UringPoller::collect_accept(const io_uring_cqe& cqe) {
+  const auto index = static_cast<std::uint32_t>(cqe.user_data >> kKindBits);
+  const AcceptRequest& request = *accepts_[index];
+  accepts_done_.push_back(index);  // reserved by accept_start
+  unsigned events = kAcceptDone;
+  if (!accepts_report_backlog_ || (cqe.flags & IORING_CQE_F_SOCK_NONEMPTY) != 0U) {
+    events |= kAcceptMore;
+  }
+  completed_.push_back(Completion{request.token, events, cqe.res, nullptr, cqe.res >= 0 ? &request.peer : nullptr});
 }
 
 void UringPoller::collect_recv(const io_uring_cqe& cqe) {

@@ -38,6 +38,8 @@ class UringPoller final : public Poller, public CompletionIo {
   void recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept override;
   void recv_stop(std::uint64_t token) noexcept override;
   void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept override;
+  std::error_code accept_start(int fd, std::uint64_t token) noexcept override;
+  bool shed_start(int fd, std::uint64_t token) noexcept override;
   void cancel_all(int fd) noexcept override;
   std::vector<Completion>& completed() noexcept override { return completed_; }
 
@@ -61,6 +63,7 @@ class UringPoller final : public Poller, public CompletionIo {
   void collect(std::vector<ReadyEvent>& ready);
   void collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
   void collect_recv(const io_uring_cqe& cqe);
+  void collect_accept(const io_uring_cqe& cqe);
   void provide(std::uint16_t id, Block* block) noexcept;
   void fill_ring();
 
@@ -70,6 +73,13 @@ class UringPoller final : public Poller, public CompletionIo {
   std::vector<Completion> completed_;
   bool kernel_has_completions_ = false;  // provided-buffer rings and the rest of the path (6.3 or later)
   bool bundles_ = false;                 // a receive may fill several blocks (6.10)
+  // An accept's completion says whether more peers wait in the backlog
+  // (IORING_CQE_F_SOCK_NONEMPTY, 6.10); before, the listener must ask.
+  bool accepts_report_backlog_ = false;
+  // Sheds (shed_start) need accepts that do not wait (6.10) and a table
+  // of direct descriptors, registered on the first shed.
+  bool accepts_can_skip_waiting_ = false;
+  bool shed_table_registered_ = false;
 
   // The blocks the kernel receives into: a provided-buffer ring (group
   // kBufferGroup) of pool blocks, provided_[i] holding the block with
@@ -92,6 +102,17 @@ class UringPoller final : public Poller, public CompletionIo {
   static constexpr std::size_t kSendHeaders = 256;
   std::unique_ptr<SendHeader[]> send_headers_;
   std::size_t send_headers_used_ = 0;
+
+  // The accepts in flight, each where the kernel writes its peer's
+  // address (so never moved: held by pointer), and reused once its
+  // completion has been dispatched (accepts_done_ until the next wait).
+  struct AcceptRequest {
+    std::uint64_t token = 0;
+    AcceptedPeer peer{};
+  };
+  std::vector<std::unique_ptr<AcceptRequest>> accepts_;
+  std::vector<std::uint32_t> free_accepts_;
+  std::vector<std::uint32_t> accepts_done_;
 };
 
 }  // namespace eddy::detail
