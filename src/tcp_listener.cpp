@@ -204,7 +204,7 @@ void TcpListener::on_accept_done(const detail::Completion& done, bool more_waiti
   if (done.result >= 0) {
     UniqueFd socket(done.result);
     const SocketAddress peer =
-        SocketAddress::from(reinterpret_cast<const sockaddr*>(&done.peer->address), done.peer->length);
+        SocketAddress::from(reinterpret_cast<const sockaddr*>(&done.received->address), done.received->length);
     on_accept_(std::move(socket), peer);  // even when paused since: see pause()
     if (!socket_) {
       return;  // the callback closed us

@@ -1,18 +1,21 @@
+#include <eddy/log.hpp>
 #include <eddy/loop.hpp>
 #include <eddy/udp_socket.hpp>
 
+#include "loop_core.hpp"
 #include "sys/error.hpp"
 #include "sys/socket.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <string>
 
 namespace eddy {
 
 UdpSocket::UdpSocket(Loop& loop, ReceiveCallback on_receive, std::size_t max_datagram)
     : on_receive_(std::move(on_receive)),
-      watcher_(loop, -1, [this](unsigned /*events*/) { on_readable(); }),
+      watcher_(loop, -1, [this](unsigned events) { on_watcher(events); }),
       receive_buffer_(max_datagram) {}
 
 UdpSocket::~UdpSocket() { close(); }
@@ -45,17 +48,77 @@ std::error_code UdpSocket::adopt(UniqueFd socket) {
   close();
   socket_ = std::move(socket);
   watcher_.set_fd(socket_.get());
-  std::error_code ec;
-  watcher_.start(kReadable, ec);
+  std::error_code ec = watch();
   if (ec) {
     close();
   }
   return ec;
 }
 
+// On the uring backend's completion path, one recvmsg request at a time,
+// started again as soon as it ends: a datagram costs no system call, and
+// one that is waiting when the request starts is taken inside the same
+// io_uring_enter. (A multishot receive would need blocks of the loop's
+// ring, 16 KiB each, and truncate datagrams that max_datagram allows.)
+// The kernel does not say whether more datagrams wait, so a burst takes
+// one per loop iteration, which costs an io_uring_enter each where
+// readiness would make a recvfrom each.
+std::error_code UdpSocket::watch() {
+  detail::LoopCore& core = watcher_.loop().core();
+  if (core.completions() == nullptr) {
+    std::error_code ec;
+    watcher_.start(kReadable, ec);
+    return ec;
+  }
+  if (std::error_code ec = core.completion_start(watcher_, "UdpSocket::bind")) {
+    return ec;
+  }
+  return start_receive();
+}
+
+std::error_code UdpSocket::start_receive() {
+  detail::LoopCore& core = watcher_.loop().core();
+  return core.completions()->datagram_start(socket_.get(), receive_buffer_.size(), core.token_of(watcher_));
+}
+
 void UdpSocket::close() noexcept {
-  watcher_.stop();
+  watcher_.stop();  // cancels a receive in flight; its memory is the loop's
   socket_.reset();
+}
+
+void UdpSocket::on_watcher(unsigned events) {
+  if ((events & detail::kCompletionEvents) == 0U) {
+    on_readable();
+    return;
+  }
+  const detail::Completion& done = watcher_.loop().core().completion();
+  if ((events & detail::kDatagramDone) != 0U && done.result >= 0) {
+    const auto length = static_cast<std::size_t>(done.result);
+    const bool truncated = length > receive_buffer_.size() || (done.received->flags & MSG_TRUNC) != 0;
+    const SocketAddress peer =
+        SocketAddress::from(reinterpret_cast<const sockaddr*>(&done.received->address), done.received->length);
+    on_receive_(*this, Datagram{std::span<const char>(done.received->data, truncated ? receive_buffer_.size() : length),
+                                peer, truncated});
+    if (!socket_) {
+      return;  // the callback closed us
+    }
+  } else if (const int error = -done.result;
+             error != ECONNREFUSED && error != EINTR && error != EAGAIN && error != ECANCELED) {
+    // ECONNREFUSED: an ICMP error for an earlier send_to, which concerns
+    // that datagram only. ECANCELED: the loop's ring was replaced (fork).
+    // Anything else would come back at once: go on by readiness.
+    log(LogLevel::kError, "receive on UDP " + local_address().to_string() + ": " + sys::make_error(error).message() +
+                              "; receiving by readiness from now on");
+    watcher_.stop();
+    watcher_.start(kReadable);
+    return;
+  }
+  if (std::error_code ec = start_receive()) {
+    log(LogLevel::kError, "receive on UDP " + local_address().to_string() + ": " + ec.message() +
+                              "; receiving by readiness from now on");
+    watcher_.stop();
+    watcher_.start(kReadable);
+  }
 }
 
 SocketAddress UdpSocket::local_address() const noexcept {

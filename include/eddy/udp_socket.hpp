@@ -26,7 +26,8 @@ struct UdpBindOptions {
 //
 // on_receive gets each datagram with its sender, on the loop's thread; the
 // bytes are valid only during the call. Up to `receive_batch` datagrams are
-// read per readiness. A datagram longer than max_datagram is truncated
+// read per readiness; on the uring backend a request in the ring receives
+// them instead, one per loop iteration, with no system call of its own. A datagram longer than max_datagram is truncated
 // (and reported with truncated = true). send_to() never blocks: when the
 // socket buffer is full it returns std::errc::resource_unavailable_try_again
 // and the datagram is dropped, as UDP allows.
@@ -61,6 +62,9 @@ class UdpSocket {
 
  private:
   std::error_code adopt(UniqueFd socket);
+  std::error_code watch();
+  std::error_code start_receive();
+  void on_watcher(unsigned events);
   void on_readable();
 
   ReceiveCallback on_receive_;

@@ -29,13 +29,19 @@ enum CompletionEvents : unsigned {
   kAcceptDone = 1U << 11,  // an accept finished: result the new socket, or minus the errno
   kAcceptMore = 1U << 12,  // ... and more peers may be waiting (always, where the kernel does not say)
   kShedDone = 1U << 13,    // a shed finished: result 0 when it closed a peer, or minus the errno
-  kCompletionEvents = kRecvDone | kRecvEnded | kSendDone | kAcceptDone | kAcceptMore | kShedDone,
+  kDatagramDone = 1U << 14,  // a datagram receive finished: result its length, or minus the errno
+  kCompletionEvents = kRecvDone | kRecvEnded | kSendDone | kAcceptDone | kAcceptMore | kShedDone | kDatagramDone,
 };
 
-// The address of the peer an accept took (Completion::peer).
-struct AcceptedPeer {
+// What an accept or a datagram receive brings besides its result
+// (Completion::received): the peer's address, and for a datagram its
+// bytes, as many as fit the capacity asked for (`flags` has MSG_TRUNC
+// when the datagram was longer; the result is its whole length).
+struct Received {
   sockaddr_storage address;
   socklen_t length;
+  const char* data;
+  int flags;
 };
 
 // One readiness report from the kernel. `token` is whatever was
@@ -50,14 +56,14 @@ struct ReadyEvent {
 // it, `events` CompletionEvents, `result` its byte count or minus the
 // errno; for a receive `block` the blocks the kernel filled: a chain
 // through Block::next, each full but the last, `result` bytes in all; for
-// an accept that took a socket, `peer` its address, valid until the next
-// wait().
+// an accept that took a socket or a datagram received, `received`, valid
+// until the next wait().
 struct Completion {
   std::uint64_t token;
   unsigned events;
   int result = 0;
   Block* block = nullptr;
-  const AcceptedPeer* peer = nullptr;
+  const Received* received = nullptr;
 };
 
 // Socket I/O by completion, for the backends that have it (uring): the
@@ -93,6 +99,10 @@ class CompletionIo {
   // it at once. One kShedDone (EAGAIN: nobody was waiting). False where
   // the kernel cannot (before 6.10, an accept cannot be told not to wait).
   virtual bool shed_start(int fd, std::uint64_t token) noexcept = 0;
+  // Receives one datagram on `fd` into memory of the backend's, up to
+  // `max_bytes` of it: one kDatagramDone. ENOMEM when that memory cannot
+  // be had. Like an accept's, its memory outlives a cancel_all(fd).
+  virtual std::error_code datagram_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept = 0;
   // Cancels every request on `fd` now, before the caller closes it: a
   // request holds the file open (no FIN reaches the peer) while it lives.
   // Each still reports its end (ECANCELED, or what it finished with).

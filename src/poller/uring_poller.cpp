@@ -38,6 +38,9 @@
 //   listener is gone: a cancellation does not stop an accept that is
 //   already finishing. From 6.10 the completion says whether more peers
 //   wait (kAcceptMore), so a lone peer costs no system call at all.
+// - Datagrams (UdpSocket) are one-shot IORING_OP_RECVMSG requests into a
+//   buffer of max_datagram kept here for the same reason; MSG_TRUNC makes
+//   the result a long datagram's whole length.
 // - Sends are plain IORING_OP_SEND of the caller's memory, one per
 //   connection at a time (the connection keeps its output until the
 //   completion, even when it closes: LoopCore::keep_until_sent).
@@ -73,6 +76,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <new>
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -120,7 +124,7 @@ constexpr unsigned kShedSlot = 0;
 constexpr std::size_t kMaxRecvBlocks = 16;
 
 // user_data: the request's kind in the low three bits.
-enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kAccept = 3, kShed = 4, kIgnored = 7 };
+enum Kind : std::uint64_t { kPoll = 0, kRecv = 1, kSend = 2, kAccept = 3, kShed = 4, kDatagram = 5, kIgnored = 7 };
 constexpr unsigned kKindBits = 3;
 constexpr std::uint64_t kKindMask = (1U << kKindBits) - 1;
 constexpr std::uint64_t kIgnoredUserData = ~std::uint64_t{0};
@@ -145,10 +149,10 @@ std::uint64_t token_of(std::uint64_t user_data) noexcept {
   return (user_data & 0xFFFF'FFFF'0000'0000ULL) | ((user_data & 0xFFFF'FFFFULL) >> kKindBits);
 }
 
-// An accept's: the index of its AcceptRequest, which holds the token and
-// the peer's address.
-std::uint64_t accept_user_data(std::uint32_t index) noexcept {
-  return (static_cast<std::uint64_t>(index) << kKindBits) | kAccept;
+// An accept's or a datagram receive's: the index of its Request, which
+// holds the token and the memory the kernel writes into.
+std::uint64_t request_user_data(std::uint32_t index, Kind kind) noexcept {
+  return (static_cast<std::uint64_t>(index) << kKindBits) | kind;
 }
 
 // Whether the running kernel is version major.minor or later. For what
@@ -321,27 +325,66 @@ void UringPoller::send_start(int fd, const iovec* parts, std::size_t count, std:
   io_uring_sqe_set_data64(sqe, io_user_data(token, kSend));
 }
 
-std::error_code UringPoller::accept_start(int fd, std::uint64_t token) noexcept {
-  if (free_accepts_.empty()) {
+UringPoller::Request* UringPoller::acquire_request(std::uint64_t token, std::uint32_t& index) noexcept {
+  if (free_requests_.empty()) {
     try {
       // Reserved now, so that recording the request's end cannot fail.
-      accepts_done_.reserve(accepts_.size() + 1);
-      free_accepts_.reserve(accepts_.size() + 1);
-      accepts_.push_back(std::make_unique<AcceptRequest>());
+      requests_done_.reserve(requests_.size() + 1);
+      free_requests_.reserve(requests_.size() + 1);
+      requests_.push_back(std::make_unique<Request>());
     } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+    free_requests_.push_back(static_cast<std::uint32_t>(requests_.size() - 1));
+  }
+  index = free_requests_.back();
+  free_requests_.pop_back();
+  Request& request = *requests_[index];
+  request.token = token;
+  request.received.length = sizeof request.received.address;
+  return &request;
+}
+
+std::error_code UringPoller::accept_start(int fd, std::uint64_t token) noexcept {
+  std::uint32_t index = 0;
+  Request* request = acquire_request(token, index);
+  if (request == nullptr) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&request->received.address), &request->received.length,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, request_user_data(index, kAccept));
+  return {};
+}
+
+// A recvmsg with MSG_TRUNC: its result is the datagram's whole length, and
+// the kernel writes the sender's address length and the flags back into
+// the request's msghdr.
+std::error_code UringPoller::datagram_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept {
+  std::uint32_t index = 0;
+  Request* request = acquire_request(token, index);
+  if (request == nullptr) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  }
+  if (request->capacity < max_bytes) {
+    std::unique_ptr<char[]> buffer(new (std::nothrow) char[max_bytes]);
+    if (!buffer) {
+      free_requests_.push_back(index);  // reserved by acquire_request
       return std::make_error_code(std::errc::not_enough_memory);
     }
-    free_accepts_.push_back(static_cast<std::uint32_t>(accepts_.size() - 1));
+    request->buffer = std::move(buffer);
+    request->capacity = max_bytes;
   }
-  const std::uint32_t index = free_accepts_.back();
-  free_accepts_.pop_back();
-  AcceptRequest& request = *accepts_[index];
-  request.token = token;
-  request.peer.length = sizeof request.peer.address;
+  request->part = iovec{request->buffer.get(), max_bytes};
+  request->message = msghdr{};
+  request->message.msg_name = &request->received.address;
+  request->message.msg_namelen = sizeof request->received.address;
+  request->message.msg_iov = &request->part;
+  request->message.msg_iovlen = 1;
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_accept(sqe, fd, reinterpret_cast<sockaddr*>(&request.peer.address), &request.peer.length,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, accept_user_data(index));
+  io_uring_prep_recvmsg(sqe, fd, &request->message, MSG_TRUNC);
+  io_uring_sqe_set_data64(sqe, request_user_data(index, kDatagram));
   return {};
 }
 
@@ -497,9 +540,9 @@ void UringPoller::arm_queued() noexcept {
 }
 
 std::error_code UringPoller::wait(std::optional<Duration> timeout, std::vector<ReadyEvent>& ready) {
-  // The last batch's accepts have been dispatched: their peers are read.
-  free_accepts_.insert(free_accepts_.end(), accepts_done_.begin(), accepts_done_.end());
-  accepts_done_.clear();
+  // The last batch's requests have been dispatched: what they received is read.
+  free_requests_.insert(free_requests_.end(), requests_done_.begin(), requests_done_.end());
+  requests_done_.clear();
   arm_queued();
   int rc = 0;
   if (io_uring_cq_ready(&ring_) != 0 || (timeout && timeout->count() <= 0)) {
@@ -541,7 +584,10 @@ void UringPoller::collect(std::vector<ReadyEvent>& ready) {
         completed_.push_back(Completion{token_of(cqe->user_data), kSendDone, cqe->res});
         break;
       case kAccept:
-        collect_accept(*cqe);
+        collect_request(*cqe, false);
+        break;
+      case kDatagram:
+        collect_request(*cqe, true);
         break;
       case kShed:
         completed_.push_back(Completion{token_of(cqe->user_data), kShedDone, cqe->res < 0 ? cqe->res : 0});
@@ -578,15 +624,23 @@ void UringPoller::collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>&
   }
 }
 
-void UringPoller::collect_accept(const io_uring_cqe& cqe) {
+void UringPoller::collect_request(const io_uring_cqe& cqe, bool datagram) {
   const auto index = static_cast<std::uint32_t>(cqe.user_data >> kKindBits);
-  const AcceptRequest& request = *accepts_[index];
-  accepts_done_.push_back(index);  // reserved by accept_start
-  unsigned events = kAcceptDone;
-  if (!accepts_report_backlog_ || (cqe.flags & IORING_CQE_F_SOCK_NONEMPTY) != 0U) {
-    events |= kAcceptMore;
+  Request& request = *requests_[index];
+  requests_done_.push_back(index);  // reserved by acquire_request
+  unsigned events = kDatagramDone;
+  if (datagram) {
+    request.received.length = request.message.msg_namelen;
+    request.received.data = request.buffer.get();
+    request.received.flags = request.message.msg_flags;
+  } else {
+    events = kAcceptDone;
+    if (!accepts_report_backlog_ || (cqe.flags & IORING_CQE_F_SOCK_NONEMPTY) != 0U) {
+      events |= kAcceptMore;
+    }
   }
-  completed_.push_back(Completion{request.token, events, cqe.res, nullptr, cqe.res >= 0 ? &request.peer : nullptr});
+  completed_.push_back(
+      Completion{request.token, events, cqe.res, nullptr, cqe.res >= 0 ? &request.received : nullptr});
 }
 
 void UringPoller::collect_recv(const io_uring_cqe& cqe) {

@@ -40,6 +40,7 @@ class UringPoller final : public Poller, public CompletionIo {
   void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept override;
   std::error_code accept_start(int fd, std::uint64_t token) noexcept override;
   bool shed_start(int fd, std::uint64_t token) noexcept override;
+  std::error_code datagram_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept override;
   void cancel_all(int fd) noexcept override;
   std::vector<Completion>& completed() noexcept override { return completed_; }
 
@@ -63,7 +64,7 @@ class UringPoller final : public Poller, public CompletionIo {
   void collect(std::vector<ReadyEvent>& ready);
   void collect_poll(const io_uring_cqe& cqe, std::vector<ReadyEvent>& ready);
   void collect_recv(const io_uring_cqe& cqe);
-  void collect_accept(const io_uring_cqe& cqe);
+  void collect_request(const io_uring_cqe& cqe, bool datagram);
   void provide(std::uint16_t id, Block* block) noexcept;
   void fill_ring();
 
@@ -103,16 +104,22 @@ class UringPoller final : public Poller, public CompletionIo {
   std::unique_ptr<SendHeader[]> send_headers_;
   std::size_t send_headers_used_ = 0;
 
-  // The accepts in flight, each where the kernel writes its peer's
-  // address (so never moved: held by pointer), and reused once its
-  // completion has been dispatched (accepts_done_ until the next wait).
-  struct AcceptRequest {
+  // The accepts and datagram receives in flight, each with the memory the
+  // kernel writes the peer's address and the datagram into (so never
+  // moved: held by pointer), reused once its completion has been
+  // dispatched (requests_done_ until the next wait).
+  struct Request {
     std::uint64_t token = 0;
-    AcceptedPeer peer{};
+    Received received{};
+    msghdr message{};
+    iovec part{};
+    std::unique_ptr<char[]> buffer;
+    std::size_t capacity = 0;
   };
-  std::vector<std::unique_ptr<AcceptRequest>> accepts_;
-  std::vector<std::uint32_t> free_accepts_;
-  std::vector<std::uint32_t> accepts_done_;
+  Request* acquire_request(std::uint64_t token, std::uint32_t& index) noexcept;
+  std::vector<std::unique_ptr<Request>> requests_;
+  std::vector<std::uint32_t> free_requests_;
+  std::vector<std::uint32_t> requests_done_;
 };
 
 }  // namespace eddy::detail
