@@ -9,14 +9,17 @@
 # --syscalls the servers run under `strace -f -c` instead, and the table
 # gives system calls per connection, which do not depend on the machine's
 # noise (the CPU figures of such a run mean nothing: strace dominates them).
+# With --backends epoll,uring each round runs every backend too, and each
+# row is compared with the first backend's of the same mode.
 #
 #   bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T] [--syscalls]
+#                       [--backends LIST]
 #
 # Needs a release build (cmake --preset release && cmake --build --preset release).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$root/build/release
-rounds=5 duration=3 clients=4 threads=2 syscalls=false
+rounds=5 duration=3 clients=4 threads=2 syscalls=false backends=${EDDY_BACKEND:-epoll}
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -24,7 +27,9 @@ while [ $# -gt 0 ]; do
     --clients) clients=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --syscalls) syscalls=true; shift ;;
-    *) echo "usage: bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T] [--syscalls]" >&2
+    --backends) backends=$2; shift 2 ;;
+    *) echo "usage: bench/accept/run.sh [--rounds N] [--duration S] [--clients C] [--threads T] [--syscalls]" \
+            "[--backends LIST]" >&2
        exit 2 ;;
   esac
 done
@@ -44,9 +49,11 @@ fi
 
 # Below the ephemeral range, which the churn's own client ports sweep.
 port=$((20000 + RANDOM % 10000))
+IFS=, read -r -a backend_list <<<"$backends"
 for round in $(seq "$rounds"); do
-  for mode in shared reuse-port; do
-    flags=(--port "$port" --bind 127.0.0.1 --threads "$threads" --log-level warning)
+  for run in "${backend_list[@]/%/.shared}" "${backend_list[@]/%/.reuse-port}"; do
+    backend=${run%%.*} mode=${run#*.}
+    flags=(--port "$port" --bind 127.0.0.1 --threads "$threads" --log-level warning --backend "$backend")
     [ "$mode" = reuse-port ] && flags+=(--reuse-port)
     "$echo_bin" "${flags[@]}" & server_pid=$!
     for _ in $(seq 50); do  # up to 5 s for the port to accept
@@ -55,11 +62,11 @@ for round in $(seq "$rounds"); do
       sleep 0.1
     done
     if $syscalls; then
-      strace -f -c -p "$server_pid" -o "$results/$mode.strace.$round" 2>/dev/null & strace_pid=$!
+      strace -f -c -p "$server_pid" -o "$results/$run.strace.$round" 2>/dev/null & strace_pid=$!
       sleep 0.5  # attached to every thread before the first client
     fi
     timeout $((${duration%.*} + 30)) "$churn_bin" --port "$port" --clients "$clients" --duration "$duration" \
-      --server-pid "$server_pid" >>"$results/$mode.jsonl"
+      --server-pid "$server_pid" >>"$results/$run.jsonl"
     if $syscalls; then
       kill -INT "$strace_pid"; wait "$strace_pid" || true
       strace_pid=
@@ -72,9 +79,15 @@ for round in $(seq "$rounds"); do
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$results" "$threads" "$syscalls" <<'PY'
+python3 - "$results" "$threads" "$syscalls" "$backends" <<'PY'
 import glob, json, statistics, sys
 results, threads, syscalls = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "true"
+backends = sys.argv[4].split(",")
+runs_in_order = [f"{b}.{m}" for m in ("shared", "reuse-port") for b in backends]
+
+def label(run):
+    backend, mode = run.split(".", 1)
+    return mode if len(backends) == 1 else f"{backend}, {mode}"
 
 def strace_counts(path):
     # strace -c: "% time  seconds  usecs/call  calls  [errors]  syscall"
@@ -88,33 +101,43 @@ def strace_counts(path):
 if syscalls:
     print(f"| eddy-echo --threads {threads} | system calls per connection | of which |")
     print("|---|---|---|")
-    for mode in ("shared", "reuse-port"):
-        runs = [json.loads(line) for line in open(f"{results}/{mode}.jsonl")]
+    for run in runs_in_order:
+        runs = [json.loads(line) for line in open(f"{results}/{run}.jsonl")]
         per_round = []
-        for r, path in zip(runs, sorted(glob.glob(f"{results}/{mode}.strace.*"))):
+        for r, path in zip(runs, sorted(glob.glob(f"{results}/{run}.strace.*"))):
             per_round.append({k: v / r["connections"] for k, v in strace_counts(path).items()})
         total = statistics.median(sum(c.values()) for c in per_round)
         names = sorted(per_round[0], key=lambda k: -per_round[0][k])
         detail = ", ".join(f"{k} {statistics.median(c.get(k, 0) for c in per_round):.2f}" for k in names[:8])
-        print(f"| {mode} | {total:.2f} | {detail} |")
+        print(f"| {label(run)} | {total:.2f} | {detail} |")
     sys.exit(0)
 
 rows = {}
-for mode in ("shared", "reuse-port"):
-    runs = [json.loads(line) for line in open(f"{results}/{mode}.jsonl")]
+for run in runs_in_order:
+    runs = [json.loads(line) for line in open(f"{results}/{run}.jsonl")]
     per_conn = [r["server_cpu_s"] / r["connections"] * 1e6 for r in runs]
     rate = [r["connections"] / r["seconds"] for r in runs]
     # The loop threads are the busiest `threads` of the process.
     split = [sorted(r["thread_cpu_s"], reverse=True)[:threads] for r in runs]
     share = [min(s) / max(s) if max(s) > 0 else 1 for s in split]
-    rows[mode] = (statistics.median(per_conn), statistics.median(rate), statistics.median(share), per_conn)
-base = rows["reuse-port"][0]
-print(f"| eddy-echo --threads {threads} | connections/s | server CPU per connection | vs --reuse-port | least/most busy loop thread |")
-print("|---|---|---|---|---|")
-for mode, (cpu, rate, share, _) in rows.items():
+    rows[run] = (statistics.median(per_conn), statistics.median(rate), statistics.median(share), per_conn)
+first = backends[0]
+header = f"| eddy-echo --threads {threads} | connections/s | server CPU per connection | vs --reuse-port |"
+if len(backends) > 1:
+    header += f" vs {first} |"
+print(header + " least/most busy loop thread |")
+print("|---|---|---|---|" + ("---|" if len(backends) > 1 else "") + "---|")
+for run, (cpu, rate, share, _) in rows.items():
+    backend, mode = run.split(".", 1)
     name = "default (one shared socket)" if mode == "shared" else "--reuse-port (SO_REUSEPORT group)"
-    print(f"| {name} | {rate:,.0f} | {cpu:.2f} us | {cpu / base:.3f}x | {share:.2f} |")
+    if len(backends) > 1:
+        name = f"{backend}, {name}"
+    line = f"| {name} | {rate:,.0f} | {cpu:.2f} us | {cpu / rows[backend + '.reuse-port'][0]:.3f}x |"
+    if len(backends) > 1:
+        # Ratios of the medians of paired rounds (each round ran every backend).
+        line += f" {cpu / rows[first + '.' + mode][0]:.3f}x |"
+    print(line + f" {share:.2f} |")
 print()
-for mode, (_, _, _, per_conn) in rows.items():
-    print(f"{mode}: per-round us/connection " + " ".join(f"{v:.2f}" for v in per_conn))
+for run, (_, _, _, per_conn) in rows.items():
+    print(f"{label(run)}: per-round us/connection " + " ".join(f"{v:.2f}" for v in per_conn))
 PY
