@@ -289,6 +289,7 @@ struct bufferevent* bufferevent_filter_new(struct bufferevent* underlying, buffe
     delete b;
     return nullptr;
   }
+  f->outbuf_cb->additions_only = true;
   // Threads: the filter and its underlying share one lock (the
   // underlying's, or the filter's new one, which the underlying takes), as
   // in libevent: each calls into the other.

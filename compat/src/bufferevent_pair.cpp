@@ -139,10 +139,12 @@ BufferEvent* new_end(event_base* base, int options) {
     return nullptr;
   }
   b->init_generic_timeouts();
-  if (evbuffer_add_cb(&b->output_buffer, on_output_changed, b) == nullptr) {
+  evbuffer_cb_entry* watch_output = evbuffer_add_cb(&b->output_buffer, on_output_changed, b);
+  if (watch_output == nullptr) {
     delete b;
     return nullptr;
   }
+  watch_output->additions_only = true;
   evbuffer_freeze(&b->input_buffer, 0);
   evbuffer_freeze(&b->output_buffer, 1);
   return b;

@@ -199,7 +199,7 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
 // bufferevent_socket_connect the data waits).
 bool may_write_now(BufferEvent& b) {
   return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && event_get_fd(&b.bev.ev_write) >= 0 &&
-         event_pending(&b.bev.ev_write, EV_WRITE, nullptr) == 0;
+         eddy::compat::pending_events(&b.bev.ev_write, EV_WRITE) == 0;
 }
 
 // The output's change callback (with the lock held): data was added, so
@@ -306,10 +306,12 @@ struct bufferevent* bufferevent_socket_new(struct event_base* base, evutil_socke
     return nullptr;
   }
   assign_events(*b, fd);
-  if (evbuffer_add_cb(&b->output_buffer, on_output_changed, b) == nullptr) {
+  evbuffer_cb_entry* watch_output = evbuffer_add_cb(&b->output_buffer, on_output_changed, b);
+  if (watch_output == nullptr) {
     delete b;
     return nullptr;
   }
+  watch_output->additions_only = true;
   b->output_buffer.flags |= EVBUFFER_FLAG_DRAINS_TO_FD;
   // Only the bufferevent adds to its input and takes from its output.
   evbuffer_freeze(&b->input_buffer, 0);

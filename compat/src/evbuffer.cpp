@@ -364,14 +364,8 @@ std::size_t evbuffer::move_front(evbuffer& to, std::size_t n) noexcept {
   return n;
 }
 
-void evbuffer::changed() noexcept {
+void evbuffer::report_change() noexcept {
   if (n_add_for_cb == 0 && n_del_for_cb == 0) {
-    return;
-  }
-  // Nobody to tell (a bufferevent's input, mostly): the counts start over.
-  if (callbacks == nullptr) {
-    n_add_for_cb = 0;
-    n_del_for_cb = 0;
     return;
   }
   if (deferred_cbs) {

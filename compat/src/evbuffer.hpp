@@ -88,8 +88,20 @@ struct evbuffer {
   // max_bytes from the front, counted as removals.
   eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
 
-  // Runs the change callbacks now, or asks the base's loop to.
-  void changed() noexcept;
+  // Runs the change callbacks now, or asks the base's loop to. Inline for
+  // what most changes are: one nobody watches (a bufferevent's input), or
+  // a removal from a bufferevent's output, whose one callback looks at
+  // additions only.
+  void changed() noexcept {
+    if (callbacks == nullptr || (n_add_for_cb == 0 && sees_additions_only())) {
+      n_add_for_cb = 0;
+      n_del_for_cb = 0;
+      return;
+    }
+    report_change();
+  }
+  void report_change() noexcept;
+  bool sees_additions_only() const noexcept;
   void run_callbacks() noexcept;
 
   // libevent's fields, in libevent's order.
@@ -143,4 +155,12 @@ struct evbuffer_cb_entry {
   evbuffer_cb obsolete;       // evbuffer_setcb's (old length, new length)
   void* arg;
   ev_uint32_t flags;
+  // eddy's: the callback does nothing when nothing was added (the
+  // bufferevents' own output hooks), so a removal need not call it.
+  bool additions_only = false;
 };
+
+// Whether a change that only removed bytes would reach no callback.
+inline bool evbuffer::sees_additions_only() const noexcept {
+  return callbacks->next == nullptr && callbacks->additions_only;
+}

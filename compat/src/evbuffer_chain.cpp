@@ -32,26 +32,41 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
+// Plain data, so that reaching it is one %fs-relative access: a
+// thread_local with a destructor costs a guard check on every access. The
+// destructor belongs to CacheReaper, touched once per thread, when the
+// thread first caches a block.
 struct BlockCache {
-  FreeBlock* head[kClasses] = {};
-  int count[kClasses] = {};
-  // Cleared at thread exit: a buffer freed later (a static's destructor)
-  // frees its blocks straight away.
-  bool alive = true;
+  FreeBlock* head[kClasses];
+  int count[kClasses];
+  bool reaper_armed;
+  // Set at thread exit: a buffer freed later (a static's destructor) frees
+  // its blocks straight away.
+  bool dead;
+};
 
-  ~BlockCache() {
-    alive = false;
+// initial-exec: no __tls_get_addr call in the shared objects. The 88 bytes fit
+// in the static TLS that glibc keeps for libraries loaded by dlopen.
+[[gnu::tls_model("initial-exec")]] constinit thread_local BlockCache cache{};
+
+struct CacheReaper {
+  ~CacheReaper() {
+    cache.dead = true;
     for (int c = 0; c < kClasses; ++c) {
-      while (FreeBlock* b = head[c]) {
-        head[c] = b->next;
+      while (FreeBlock* b = cache.head[c]) {
+        cache.head[c] = b->next;
         std::free(b);
       }
-      count[c] = 0;
+      cache.count[c] = 0;
     }
   }
 };
 
-thread_local BlockCache cache;
+[[gnu::noinline]] void arm_reaper() noexcept {
+  thread_local CacheReaper reaper;
+  static_cast<void>(reaper);
+  cache.reaper_armed = true;
+}
 
 int class_of(std::size_t alloc) noexcept {
   // Not std::has_single_bit: without -mpopcnt it is a call into libgcc.
@@ -74,7 +89,10 @@ void* take_block(std::size_t alloc) noexcept {
 
 void give_block(void* block, std::size_t alloc) noexcept {
   const int c = class_of(alloc);
-  if (c >= 0 && cache.alive && cache.count[c] < capacity_of(c)) {
+  if (c >= 0 && !cache.dead && cache.count[c] < capacity_of(c)) {
+    if (!cache.reaper_armed) {
+      arm_reaper();
+    }
     auto* b = static_cast<FreeBlock*>(block);
     b->next = cache.head[c];
     cache.head[c] = b;

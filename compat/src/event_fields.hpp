@@ -68,6 +68,23 @@ inline void* arg_of(const event* ev) noexcept { return ev->ev_evcallback.evcb_ar
 inline timeval& persist_timeout(event* ev) noexcept { return ev->ev_.ev_io.ev_timeout; }
 
 inline bool is_io(const event* ev) noexcept { return (ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0; }
+
+// event_pending()'s answer without the deadline: which of `events` `ev` is
+// added for or active with. Inline for the bufferevents, which ask on every
+// message.
+inline int pending_events(const event* ev, short events) noexcept {
+  int flags = 0;
+  if (has_flag(ev, EVLIST_INSERTED)) {
+    flags |= ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
+  }
+  if (has_flag(ev, EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+    flags |= ev->ev_res;
+  }
+  if (has_flag(ev, EVLIST_TIMEOUT)) {
+    flags |= EV_TIMEOUT;
+  }
+  return flags & events & (EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
+}
 inline bool is_signal(const event* ev) noexcept { return (ev->ev_events & EV_SIGNAL) != 0; }
 
 }  // namespace eddy::compat
