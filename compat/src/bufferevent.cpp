@@ -120,7 +120,7 @@ int BufferEvent::enable_locking(const std::shared_ptr<void>& shared) {
   return 0;
 }
 
-void BufferEvent::del_event(event* ev) noexcept {
+void BufferEvent::del_event_from_structures(event* ev) noexcept {
   if (lock == nullptr || ev->ev_base == nullptr) {
     event_del(ev);
   } else {

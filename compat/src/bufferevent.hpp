@@ -67,7 +67,16 @@ struct BufferEvent {
   template <typename F>
   void on_loop(F f);
   // event_del for this bufferevent's own events: never waits for the loop.
-  void del_event(event* ev) noexcept;
+  // Inline for its commonest case, a write event with nothing to undo
+  // after a write that emptied the output; with a lock another thread may
+  // be the caller, which must not read the flags.
+  void del_event(event* ev) noexcept {
+    if (lock == nullptr && eddy::compat::in_no_structure(ev)) {
+      return;
+    }
+    del_event_from_structures(ev);
+  }
+  void del_event_from_structures(event* ev) noexcept;
 
   // Run (or defer) the program's callbacks, as libevent decides to.
   void trigger_read(int options) noexcept;

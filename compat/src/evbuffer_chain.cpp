@@ -134,10 +134,12 @@ evbuffer_chain* chain_new_header() noexcept {
   return chain;
 }
 
-void chain_free(evbuffer_chain* chain) noexcept {
-  if (--chain->refcnt > 0) {
-    return;  // a multicast chain still shows its bytes
-  }
+namespace {
+
+// What a chain that is not plain memory holds besides itself. Out of line
+// (it recurses for a multicast chain's parent), so that freeing a memory
+// chain, once per message, needs no frame.
+[[gnu::noinline]] void release_owner(evbuffer_chain* chain) noexcept {
   if ((chain->flags & kChainReference) != 0 && chain->owner.reference.cleanup != nullptr) {
     chain->owner.reference.cleanup(chain->buffer, chain->buffer_len, chain->owner.reference.extra);
   }
@@ -146,6 +148,17 @@ void chain_free(evbuffer_chain* chain) noexcept {
   }
   if ((chain->flags & kChainMulticast) != 0) {
     chain_free(chain->owner.parent);
+  }
+}
+
+}  // namespace
+
+void chain_free(evbuffer_chain* chain) noexcept {
+  if (--chain->refcnt > 0) {
+    return;  // a multicast chain still shows its bytes
+  }
+  if ((chain->flags & (kChainReference | kChainFileSegment | kChainMulticast)) != 0) {
+    release_owner(chain);
   }
   if (chain->alloc_size != 0) {
     give_block(chain, chain->alloc_size);

@@ -34,14 +34,6 @@ namespace {
 // replaces it with the event being assigned.
 void* self_cbarg_marker = nullptr;
 
-// True when deleting `ev` has nothing of its base to touch: nothing to
-// undo (or the base was freed, which cleared its flags), and no thread has
-// a call queued that could have changed that since this thread last
-// looked.
-bool in_no_structure(const event* ev) noexcept {
-  return event_base::queued_anywhere.load(std::memory_order_acquire) == 0 && !needs_delete(ev);
-}
-
 // event_del's work, on the loop's thread (waiting for it or not), once
 // in_no_structure() has said there is some. Out of line: inlined, its
 // queueing would give every call of delete_event() a frame.

@@ -230,3 +230,15 @@ int event_base::on_loop_thread_nowait(F f) {
   queue_foreign_call([f = std::move(f)]() mutable { f(); });
   return 0;
 }
+
+namespace eddy::compat {
+
+// True when deleting `ev` has nothing of its base to touch: nothing to
+// undo (or the base was freed, which cleared its flags), and no thread has
+// a call queued that could have changed that since this thread last
+// looked.
+inline bool in_no_structure(const event* ev) noexcept {
+  return event_base::queued_anywhere.load(std::memory_order_acquire) == 0 && !needs_delete(ev);
+}
+
+}  // namespace eddy::compat

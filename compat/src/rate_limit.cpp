@@ -23,30 +23,6 @@ std::int64_t refilled(std::int64_t limit, unsigned ticks, std::size_t rate, std:
 
 constexpr auto kSsizeMax = static_cast<std::int64_t>(EV_SSIZE_MAX);
 
-std::size_t max_to(BufferEvent& b, bool write) noexcept {
-  std::int64_t max = std::min(static_cast<std::int64_t>(write ? b.max_write : b.max_read), kSsizeMax);
-  RateLimit* rl = b.rate_limit.get();
-  if (rl == nullptr) {
-    return static_cast<std::size_t>(max);
-  }
-  if (rl->cfg != nullptr) {
-    // The bucket replaces the single-operation limit, it does not cap it:
-    // libevent 2.1 does so, and programs see it in get_max_to_read.
-    rl->bucket.refill(*rl->cfg, current_tick(b.bev.ev_base, *rl->cfg));
-    max = write ? rl->bucket.write : rl->bucket.read;
-  }
-  if (rl->group != nullptr) {
-    const bufferevent_rate_limit_group& g = *rl->group;
-    std::int64_t share = 0;
-    if (!(write ? g.write_suspended : g.read_suspended)) {
-      share = (write ? g.bucket.write : g.bucket.read) / static_cast<std::int64_t>(g.members.size());
-      share = std::max(share, static_cast<std::int64_t>(g.min_share));
-    }
-    max = std::min(max, share);
-  }
-  return static_cast<std::size_t>(std::max<std::int64_t>(max, 0));
-}
-
 void ensure_refill(RateLimit& rl) noexcept {
   if (event_pending(&rl.refill, EV_TIMEOUT, nullptr) == 0) {
     event_add(&rl.refill, &rl.cfg->tick_len);
@@ -99,8 +75,27 @@ unsigned current_tick(event_base* base, const ev_token_bucket_cfg& cfg) noexcept
   return static_cast<unsigned>(msec / cfg.msec_per_tick);
 }
 
-std::size_t max_to_read(BufferEvent& b) noexcept { return max_to(b, false); }
-std::size_t max_to_write(BufferEvent& b) noexcept { return max_to(b, true); }
+std::size_t limited_max_to(BufferEvent& b, bool write) noexcept {
+  std::int64_t max = std::min(static_cast<std::int64_t>(write ? b.max_write : b.max_read), kSsizeMax);
+  RateLimit* rl = b.rate_limit.get();
+  if (rl->cfg != nullptr) {
+    // The bucket replaces the single-operation limit, it does not cap it:
+    // libevent 2.1 does so, and programs see it in get_max_to_read.
+    rl->bucket.refill(*rl->cfg, current_tick(b.bev.ev_base, *rl->cfg));
+    max = write ? rl->bucket.write : rl->bucket.read;
+  }
+  if (rl->group != nullptr) {
+    const bufferevent_rate_limit_group& g = *rl->group;
+    std::int64_t share = 0;
+    if (!(write ? g.write_suspended : g.read_suspended)) {
+      share = (write ? g.bucket.write : g.bucket.read) / static_cast<std::int64_t>(g.members.size());
+      share = std::max(share, static_cast<std::int64_t>(g.min_share));
+    }
+    max = std::min(max, share);
+  }
+  return static_cast<std::size_t>(std::max<std::int64_t>(max, 0));
+}
+
 
 void apply_read_bucket(BufferEvent& b) noexcept {
   RateLimit& rl = *b.rate_limit;
@@ -128,11 +123,8 @@ void apply_write_bucket(BufferEvent& b) noexcept {
   }
 }
 
-void charge_read(BufferEvent& b, std::size_t n) noexcept {
+void charge_limited_read(BufferEvent& b, std::size_t n) noexcept {
   RateLimit* rl = b.rate_limit.get();
-  if (rl == nullptr) {
-    return;
-  }
   if (rl->cfg != nullptr) {
     rl->bucket.read -= static_cast<std::int64_t>(n);
     apply_read_bucket(b);
@@ -148,11 +140,8 @@ void charge_read(BufferEvent& b, std::size_t n) noexcept {
   }
 }
 
-void charge_write(BufferEvent& b, std::size_t n) noexcept {
+void charge_limited_write(BufferEvent& b, std::size_t n) noexcept {
   RateLimit* rl = b.rate_limit.get();
-  if (rl == nullptr) {
-    return;
-  }
   if (rl->cfg != nullptr) {
     rl->bucket.write -= static_cast<std::int64_t>(n);
     apply_write_bucket(b);

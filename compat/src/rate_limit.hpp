@@ -16,6 +16,7 @@
 
 #include <event2/event_struct.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -52,10 +53,30 @@ unsigned current_tick(event_base* base, const ev_token_bucket_cfg& cfg) noexcept
 // How much the socket paths may read or write now: the bufferevent's own
 // bucket if it has one, else its single-operation limit; then at most its
 // share of its group's bucket.
-std::size_t max_to_read(BufferEvent& b) noexcept;
-std::size_t max_to_write(BufferEvent& b) noexcept;
-void charge_read(BufferEvent& b, std::size_t n) noexcept;
-void charge_write(BufferEvent& b, std::size_t n) noexcept;
+//
+// Inline for the bufferevents that nothing limits but their single-operation
+// limits, every one until a rate-limit call: the socket paths ask on every
+// message.
+std::size_t limited_max_to(BufferEvent& b, bool write) noexcept;
+void charge_limited_read(BufferEvent& b, std::size_t n) noexcept;
+void charge_limited_write(BufferEvent& b, std::size_t n) noexcept;
+
+inline std::size_t max_to_read(BufferEvent& b) noexcept {
+  return b.rate_limit == nullptr ? std::min<std::size_t>(b.max_read, EV_SSIZE_MAX) : limited_max_to(b, false);
+}
+inline std::size_t max_to_write(BufferEvent& b) noexcept {
+  return b.rate_limit == nullptr ? std::min<std::size_t>(b.max_write, EV_SSIZE_MAX) : limited_max_to(b, true);
+}
+inline void charge_read(BufferEvent& b, std::size_t n) noexcept {
+  if (b.rate_limit != nullptr) {
+    charge_limited_read(b, n);
+  }
+}
+inline void charge_write(BufferEvent& b, std::size_t n) noexcept {
+  if (b.rate_limit != nullptr) {
+    charge_limited_write(b, n);
+  }
+}
 
 // Resumes only what `why` held back: unsuspending a side that was never
 // suspended would re-add its event and restart its timeout.
