@@ -291,6 +291,20 @@ void evbuffer::take_all(evbuffer& from) noexcept {
   if (from.total_len == 0) {
     return;
   }
+  if (first == nullptr && (*from.last_with_datap)->next == nullptr) {
+    // An echo's move: nothing here, no empty tail there. The chains and
+    // the link to the last one with bytes change hands as they are.
+    first = from.first;
+    last = from.last;
+    last_with_datap = from.last_with_datap == &from.first ? &first : from.last_with_datap;
+    total_len = from.total_len;
+    n_add_for_cb += from.total_len;
+    from.n_del_for_cb += from.total_len;
+    from.first = from.last = nullptr;
+    from.last_with_datap = &from.first;
+    from.total_len = 0;
+    return;
+  }
   evbuffer_chain* tail;
   evbuffer_chain** tail_link;
   std::size_t bytes;
@@ -381,10 +395,24 @@ void evbuffer::run_callbacks() noexcept {
   if (n_add_for_cb == 0 && n_del_for_cb == 0) {
     return;
   }
-  const std::size_t new_size = total_len;
-  evbuffer_cb_info info{new_size - n_add_for_cb + n_del_for_cb, n_add_for_cb, n_del_for_cb};
+  const evbuffer_cb_info info{total_len - n_add_for_cb + n_del_for_cb, n_add_for_cb, n_del_for_cb};
   n_add_for_cb = 0;
   n_del_for_cb = 0;
+  evbuffer_cb_entry* only = callbacks;
+  if (only != nullptr && only->next == nullptr && only->callback != nullptr) {
+    // A bufferevent's output: one callback of the new kind, no list to walk.
+    if ((only->flags & EVBUFFER_CB_ENABLED) != 0) {
+      only->callback(this, &info, only->arg);
+    }
+    return;
+  }
+  run_callback_list(info);
+}
+
+// Out of line: walking a list across calls takes a frame the one-callback
+// case does without.
+[[gnu::noinline]] void evbuffer::run_callback_list(const evbuffer_cb_info& info) noexcept {
+  const std::size_t new_size = info.orig_size + info.n_added - info.n_deleted;
   for (evbuffer_cb_entry* entry = callbacks; entry != nullptr;) {
     evbuffer_cb_entry* next = entry->next;  // the callback may remove itself
     if ((entry->flags & EVBUFFER_CB_ENABLED) != 0) {

@@ -129,6 +129,8 @@ struct evbuffer {
   std::uint8_t read_offer = 1;
 
  private:
+  // run_callbacks() for a list of more than one, or of the obsolete kind.
+  void run_callback_list(const evbuffer_cb_info& info) noexcept;
   // Frees the empty chains after the last one with bytes (all of them when
   // the buffer is empty) / only those that cannot be written to.
   void free_empty_tail() noexcept;
