@@ -78,11 +78,7 @@ bool BufferEvent::release() noexcept {
   return release_and_unlock();
 }
 
-bool BufferEvent::release_and_unlock() noexcept {
-  if (--refs > 0) {
-    eddy::compat::lock_release(lock);
-    return true;
-  }
+void BufferEvent::die_and_unlock() noexcept {
   dying = true;
   eddy::compat::lock_release(lock);
   event_base* base = bev.ev_base;
@@ -96,7 +92,6 @@ bool BufferEvent::release_and_unlock() noexcept {
       return 0;
     });
   }
-  return false;
 }
 
 void BufferEvent::destroy() noexcept {

@@ -55,8 +55,18 @@ struct BufferEvent {
   // Drops a reference; returns false when that was the last one (the
   // object is then destroyed, or will be on its loop's thread).
   bool release() noexcept;
-  // The same with the lock held, which it releases.
-  bool release_and_unlock() noexcept;
+  // The same with the lock held, which it releases. Inline for what it
+  // nearly always drops, not the last reference: every callback holds one.
+  bool release_and_unlock() noexcept {
+    if (--refs > 0) {
+      eddy::compat::lock_release(lock);
+      return true;
+    }
+    die_and_unlock();
+    return false;
+  }
+  // The last reference went: destroyed now, or on the loop's thread.
+  void die_and_unlock() noexcept;
 
   // BEV_OPT_THREADSAFE: makes the lock, or shares `shared` (a partner's or
   // an underlying's); -1 when the program set no lock functions.

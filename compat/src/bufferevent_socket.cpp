@@ -103,7 +103,7 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       if (b.write_wanted) {
         b.write_wanted = false;
         if (!b.freed && may_write_now(b)) {
-          on_writable(event_get_fd(&b.bev.ev_write), EV_WRITE, &b);
+          on_writable(b.bev.ev_write.ev_fd, EV_WRITE, &b);
         }
       }
       return;
@@ -198,7 +198,7 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
 // event does not wait for the kernel already (and there is a socket: before
 // bufferevent_socket_connect the data waits).
 bool may_write_now(BufferEvent& b) {
-  return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && event_get_fd(&b.bev.ev_write) >= 0 &&
+  return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && b.bev.ev_write.ev_fd >= 0 &&
          eddy::compat::pending_events(&b.bev.ev_write, EV_WRITE) == 0;
 }
 

@@ -2,9 +2,10 @@
 // (read(2) into an empty buffer), one gathering write (or sendfile(2))
 // from the front.
 //
-// - The calls go through syscall(2), as eddy's own (src/sys/raw_io.hpp
-//   says why: glibc's wrappers are cancellation points, which costs on
-//   every call in a threaded process).
+// - The calls are eddy's own (src/sys/raw_io.hpp says why: glibc's
+//   wrappers are cancellation points, which costs on every call in a
+//   threaded process); errno is set from their result on failure, as
+//   evbuffer_read and evbuffer_write report through it.
 // - Sockets get sendmsg(MSG_NOSIGNAL), or send(2) for one piece: a peer
 //   that has gone is EPIPE, not SIGPIPE. Other fds (ENOTSOCK) get writev(2)
 //   or write(2).
@@ -12,10 +13,10 @@
 #include "evbuffer.hpp"
 
 #include "evbuffer_file.hpp"
+#include "sys/raw_io.hpp"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,12 +38,16 @@ constexpr std::size_t kReadChainCapacity = 16 * 1024 - sizeof(evbuffer_chain);
 // A write gathers at most this many chains.
 constexpr int kWriteVecs = 64;
 
-eddy::IoResult result_of(ssize_t n) noexcept {
+// A raw call's result: bytes, or minus the errno.
+eddy::IoResult result_of(long n) noexcept {
   eddy::IoResult result;
   if (n > 0) {
     result.bytes = static_cast<std::size_t>(n);
-  } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-    result.error = std::error_code(errno, std::system_category());
+  } else if (n < 0) {
+    errno = static_cast<int>(-n);
+    if (!eddy::sys::is_would_block(n)) {
+      result.error = std::error_code(errno, std::system_category());
+    }
   }
   return result;
 }
@@ -60,10 +65,7 @@ eddy::IoResult evbuffer::read_into_fresh_chain(int fd, std::size_t max_bytes) no
     return result;
   }
   const std::size_t asked = std::min(max_bytes, chain_space(fresh));
-  ssize_t n;
-  do {
-    n = ::syscall(SYS_read, fd, chain_space_ptr(fresh), asked);
-  } while (n < 0 && errno == EINTR);
+  const long n = eddy::sys::read_raw(fd, chain_space_ptr(fresh), asked);
   result = result_of(n);
   result.eof = n == 0;
   if (result.bytes == 0) {
@@ -128,10 +130,7 @@ eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
     vec[i].iov_len = std::min(vec[i].iov_len, max_bytes - asked);
     asked += vec[i].iov_len;
   }
-  ssize_t n;
-  do {
-    n = ::syscall(SYS_readv, fd, vec, n_vecs);
-  } while (n < 0 && errno == EINTR);
+  const long n = eddy::sys::readv_raw(fd, vec, static_cast<std::size_t>(n_vecs));
   result = result_of(n);
   result.eof = n == 0;
   // The bytes fill the extents in order.
@@ -173,7 +172,7 @@ eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
   if (max_bytes == 0) {
     return result;
   }
-  ssize_t n;
+  long n;
   if ((first->flags & kChainSendfile) != 0) {
     const evbuffer_file_segment* seg = first->owner.segment;
     off_t at = seg->file_offset + first->misalign;
@@ -181,16 +180,11 @@ eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
     do {
       n = ::sendfile(fd, seg->fd, &at, count);
     } while (n < 0 && errno == EINTR);
+    n = n < 0 ? -errno : n;
   } else if (first->off >= max_bytes) {
-    // One chain holds it all (a short message): no vector to gather.
-    do {
-      n = ::syscall(SYS_sendto, fd, chain_data(first), max_bytes, MSG_NOSIGNAL, nullptr, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == ENOTSOCK) {
-      do {
-        n = ::syscall(SYS_write, fd, chain_data(first), max_bytes);
-      } while (n < 0 && errno == EINTR);
-    }
+    // One chain holds it all (a short message): no vector to gather. Not
+    // a file chain (above), so its bytes are in place.
+    n = eddy::sys::send_raw(fd, first->buffer + first->misalign, max_bytes);
   } else {
     iovec vec[kWriteVecs];
     int count = 0;
@@ -207,17 +201,7 @@ eddy::IoResult evbuffer::write_out(int fd, std::size_t max_bytes) noexcept {
       gathered += vec[count].iov_len;
       ++count;
     }
-    msghdr message{};
-    message.msg_iov = vec;
-    message.msg_iovlen = static_cast<std::size_t>(count);
-    do {
-      n = ::syscall(SYS_sendmsg, fd, &message, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == ENOTSOCK) {
-      do {
-        n = ::syscall(SYS_writev, fd, vec, count);
-      } while (n < 0 && errno == EINTR);
-    }
+    n = eddy::sys::sendv_raw(fd, vec, static_cast<std::size_t>(count));
   }
   result = result_of(n);
   drain(result.bytes);
