@@ -101,24 +101,6 @@ event_base::~event_base() {
   fds.clear();
 }
 
-void event_base::count_in(event* ev, int list) noexcept {
-  set_flag(ev, list);
-  if (has_flag(ev, EVLIST_INTERNAL)) {
-    return;
-  }
-  ++event_count;
-  if (event_count > event_count_max) {
-    event_count_max = event_count;
-  }
-}
-
-void event_base::count_out(event* ev, int list) noexcept {
-  clear_flag(ev, list);
-  if (!has_flag(ev, EVLIST_INTERNAL)) {
-    --event_count;
-  }
-}
-
 timeval event_base::now() const noexcept { return time_cached ? cached_time : monotonic_now(); }
 
 timeval event_base::clock_offset() noexcept {
@@ -148,11 +130,6 @@ void event_base::insert_timeout(event* ev) {
 void event_base::remove_timeout(event* ev) noexcept {
   timeouts.remove(ev);
   count_out(ev, EVLIST_TIMEOUT);
-}
-
-void event_base::remove_active(event* ev) noexcept {
-  active.remove(ev);
-  count_out(ev, EVLIST_ACTIVE);
 }
 
 int event_base::add(event* ev, const timeval* timeout_in, bool absolute) {
@@ -247,6 +224,16 @@ int event_base::remove_timer(event* ev) noexcept {
 }
 
 void event_base::activate(event* ev, int res, short ncalls) noexcept {
+  if (has_flag(ev, EVLIST_FINALIZING | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+    activate_queued(ev, res, ncalls);
+    return;
+  }
+  queue_active(ev, res, ncalls);
+}
+
+// activate() for an event that is finalizing or in an active list already.
+// Out of line: the common case, an event in no list, needs no frame.
+[[gnu::noinline]] void event_base::activate_queued(event* ev, int res, short ncalls) noexcept {
   if (has_flag(ev, EVLIST_FINALIZING)) {
     return;
   }
@@ -254,12 +241,13 @@ void event_base::activate(event* ev, int res, short ncalls) noexcept {
     ev->ev_res = static_cast<short>(ev->ev_res | res);
     return;
   }
-  if (has_flag(ev, EVLIST_ACTIVE_LATER)) {
-    // Due now rather than later: out of the later list, flags kept.
-    later.remove(ev);
-    count_out(ev, EVLIST_ACTIVE_LATER);
-    res |= ev->ev_res;
-  }
+  // Due now rather than later: out of the later list, flags kept.
+  later.remove(ev);
+  count_out(ev, EVLIST_ACTIVE_LATER);
+  queue_active(ev, res | ev->ev_res, ncalls);
+}
+
+void event_base::queue_active(event* ev, int res, short ncalls) noexcept {
   ev->ev_res = static_cast<short>(res);
   // A more urgent event than the ones running: let it run first.
   if (priority_of(ev) < running_priority) {
@@ -298,14 +286,17 @@ void event_base::make_later_active() noexcept {
   }
 }
 
-void event_base::on_ready(int fd, unsigned events) noexcept {
-  // libevent's backends translate an error or a hangup differently: epoll
-  // reports it as readable and writable, except a hangup that comes with
-  // the peer's close (EPOLLRDHUP), which is reported bit for bit; poll
-  // adds readable and writable to whatever else the kernel said.
-  const bool epoll = (features & EV_FEATURE_ET) != 0;
+namespace {
+
+// libevent's backends translate an error or a hangup differently: epoll
+// reports it as readable and writable, except a hangup that comes with
+// the peer's close (EPOLLRDHUP), which is reported bit for bit; poll adds
+// readable and writable to whatever else the kernel said. libevent's epoll
+// backend also reports EV_ET along with the readiness, so an edge-triggered
+// event sees it in its callback's flags.
+constexpr short libevent_what(unsigned events, bool epoll) noexcept {
   const bool peer_closed = (events & eddy::kPeerClosed) != 0;
-  short what = 0;
+  int what = 0;
   if ((events & eddy::kError) != 0 || ((events & eddy::kHangup) != 0 && !(epoll && peer_closed))) {
     what = EV_READ | EV_WRITE;
   }
@@ -320,13 +311,32 @@ void event_base::on_ready(int fd, unsigned events) noexcept {
       what |= EV_CLOSED;
     }
   }
+  if (what != 0 && epoll) {
+    what |= EV_ET;
+  }
+  return static_cast<short>(what);
+}
+
+// The same by table, once per ready fd: the five bits a wait reports.
+constexpr unsigned kReadyBits = eddy::kReadable | eddy::kWritable | eddy::kError | eddy::kHangup | eddy::kPeerClosed;
+static_assert(kReadyBits == 0x1FU);
+struct WhatTable {
+  short what[2][32];
+  constexpr WhatTable() : what{} {
+    for (unsigned i = 0; i < 32; ++i) {
+      what[0][i] = libevent_what(i, false);
+      what[1][i] = libevent_what(i, true);
+    }
+  }
+};
+constexpr WhatTable kWhatTable;
+
+}  // namespace
+
+void event_base::on_ready(int fd, unsigned events) noexcept {
+  const short what = kWhatTable.what[(features & EV_FEATURE_ET) != 0 ? 1 : 0][events & kReadyBits];
   if (what == 0) {
     return;
-  }
-  // libevent's epoll backend reports EV_ET along with the readiness, so an
-  // edge-triggered event sees it in its callback's flags.
-  if ((features & EV_FEATURE_ET) != 0) {
-    what |= EV_ET;
   }
   for (event* ev = fds.first(fd); ev != nullptr; ev = ev->ev_.ev_io.ev_io_next.next) {
     if ((ev->ev_events & what & ~EV_ET) != 0) {
@@ -356,24 +366,29 @@ void event_base::expire_timeouts() noexcept {
 }
 
 void event_base::run_persist_closure(event* ev) noexcept {
-  const timeval& delay = persist_timeout(ev);
-  if (timerisset(&delay)) {
-    const timeval current = now();
-    // Measured from the expired deadline when the timeout fired, so a
-    // periodic event does not drift; from now when something else did.
-    timeval run_at{};
-    if ((ev->ev_res & EV_TIMEOUT) != 0) {
-      timeradd(&ev->ev_timeout, &delay, &run_at);
-    } else {
-      timeradd(&current, &delay, &run_at);
-    }
-    if (timercmp(&run_at, &current, <)) {
-      timeradd(&current, &delay, &run_at);
-    }
-    add(ev, &run_at, true);
+  if (timerisset(&persist_timeout(ev))) {
+    rearm_persist_timeout(ev);
   }
-  const event_callback_fn callback = callback_of(ev);
-  callback(ev->ev_fd, ev->ev_res, arg_of(ev));
+  callback_of(ev)(ev->ev_fd, ev->ev_res, arg_of(ev));
+}
+
+// Out of line, so that a persistent event without a timeout (a socket's,
+// mostly) reaches its callback without a frame.
+[[gnu::noinline]] void event_base::rearm_persist_timeout(event* ev) noexcept {
+  const timeval& delay = persist_timeout(ev);
+  const timeval current = now();
+  // Measured from the expired deadline when the timeout fired, so a
+  // periodic event does not drift; from now when something else did.
+  timeval run_at{};
+  if ((ev->ev_res & EV_TIMEOUT) != 0) {
+    timeradd(&ev->ev_timeout, &delay, &run_at);
+  } else {
+    timeradd(&current, &delay, &run_at);
+  }
+  if (timercmp(&run_at, &current, <)) {
+    timeradd(&current, &delay, &run_at);
+  }
+  add(ev, &run_at, true);
 }
 
 void event_base::run_signal_closure(event* ev) noexcept {

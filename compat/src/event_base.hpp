@@ -170,18 +170,36 @@ struct event_base {
   OnceEvent* onces = nullptr;
 
  private:
-  void count_in(event* ev, int list) noexcept;
-  void count_out(event* ev, int list) noexcept;
+  // An event joins or leaves one of the lists (EVLIST_*), counted unless
+  // it is internal. Inline: every message activates one event and runs it.
+  void count_in(event* ev, int list) noexcept {
+    eddy::compat::set_flag(ev, list);
+    if (!eddy::compat::has_flag(ev, EVLIST_INTERNAL) && ++event_count > event_count_max) {
+      event_count_max = event_count;
+    }
+  }
+  void count_out(event* ev, int list) noexcept {
+    eddy::compat::clear_flag(ev, list);
+    if (!eddy::compat::has_flag(ev, EVLIST_INTERNAL)) {
+      --event_count;
+    }
+  }
   void insert_timeout(event* ev);
   void remove_timeout(event* ev) noexcept;
-  void remove_active(event* ev) noexcept;
+  void remove_active(event* ev) noexcept {
+    active.remove(ev);
+    count_out(ev, EVLIST_ACTIVE);
+  }
   void make_later_active() noexcept;
+  void activate_queued(event* ev, int res, short ncalls) noexcept;
+  void queue_active(event* ev, int res, short ncalls) noexcept;
   void on_ready(int fd, unsigned events) noexcept;
   void on_signal(int signo, int times) noexcept;
   void expire_timeouts() noexcept;
   int run_active() noexcept;
   int run_queue(int priority) noexcept;
   void run_persist_closure(event* ev) noexcept;
+  void rearm_persist_timeout(event* ev) noexcept;
   void run_signal_closure(event* ev) noexcept;
   static void run_finalizer(event* ev) noexcept;
   // Takes whatever is queued off the base while it is freed.
