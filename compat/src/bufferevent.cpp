@@ -125,18 +125,6 @@ void BufferEvent::del_event_from_structures(event* ev) noexcept {
   }
 }
 
-void BufferEvent::trigger_read(int opts) noexcept {
-  if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0 || input_buffer.size() >= bev.wm_read.low) {
-    run_readcb(opts);
-  }
-}
-
-void BufferEvent::trigger_write(int opts) noexcept {
-  if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0 || output_buffer.size() <= bev.wm_write.low) {
-    run_writecb(opts);
-  }
-}
-
 namespace {
 
 void schedule(BufferEvent& b) noexcept {
@@ -158,38 +146,14 @@ void schedule(BufferEvent& b) noexcept {
 
 }  // namespace
 
-void BufferEvent::run_readcb(int opts) noexcept {
-  if (bev.readcb == nullptr) {
-    return;
-  }
-  if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-    readcb_pending = true;
-    schedule(*this);
-  } else {
-    bev.readcb(&bev, bev.cbarg);
-    recheck_high_mark();
-  }
+void BufferEvent::defer_readcb() noexcept {
+  readcb_pending = true;
+  schedule(*this);
 }
 
-// A read callback that left the input at the high read mark would never
-// be called again: reading is paused, so no new data comes. libevent
-// (since 2.1.9) calls it again from the loop; so does eddy.
-void BufferEvent::recheck_high_mark() noexcept {
-  if (bev.wm_read.high != 0 && (bev.enabled & EV_READ) != 0 && input_buffer.size() >= bev.wm_read.high) {
-    trigger_read(BEV_OPT_DEFER_CALLBACKS);
-  }
-}
-
-void BufferEvent::run_writecb(int opts) noexcept {
-  if (bev.writecb == nullptr) {
-    return;
-  }
-  if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
-    writecb_pending = true;
-    schedule(*this);
-  } else {
-    bev.writecb(&bev, bev.cbarg);
-  }
+void BufferEvent::defer_writecb() noexcept {
+  writecb_pending = true;
+  schedule(*this);
 }
 
 void BufferEvent::run_eventcb(short what, int opts) noexcept {

@@ -89,13 +89,51 @@ struct BufferEvent {
   void del_event_from_structures(event* ev) noexcept;
 
   // Run (or defer) the program's callbacks, as libevent decides to.
-  void trigger_read(int options) noexcept;
-  void trigger_write(int options) noexcept;
-  void run_readcb(int options) noexcept;
-  void run_writecb(int options) noexcept;
+  // Inline up to the call: the socket paths come here on every message.
+  void trigger_read(int opts) noexcept {
+    if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0 || input_buffer.size() >= bev.wm_read.low) {
+      run_readcb(opts);
+    }
+  }
+  void trigger_write(int opts) noexcept {
+    if ((opts & BEV_TRIG_IGNORE_WATERMARKS) != 0 || output_buffer.size() <= bev.wm_write.low) {
+      run_writecb(opts);
+    }
+  }
+  void run_readcb(int opts) noexcept {
+    if (bev.readcb == nullptr) {
+      return;
+    }
+    if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
+      defer_readcb();
+      return;
+    }
+    bev.readcb(&bev, bev.cbarg);
+    recheck_high_mark();
+  }
+  void run_writecb(int opts) noexcept {
+    if (bev.writecb == nullptr) {
+      return;
+    }
+    if (((options | opts) & BEV_OPT_DEFER_CALLBACKS) != 0) {
+      defer_writecb();
+      return;
+    }
+    bev.writecb(&bev, bev.cbarg);
+  }
   void run_eventcb(short what, int options) noexcept;
   void run_deferred() noexcept;
-  void recheck_high_mark() noexcept;
+  // A read callback that left the input at the high read mark would never
+  // be called again: reading is paused, so no new data comes. libevent
+  // (since 2.1.9) calls it again from the loop; so does eddy.
+  void recheck_high_mark() noexcept {
+    if (bev.wm_read.high != 0 && (bev.enabled & EV_READ) != 0 && input_buffer.size() >= bev.wm_read.high) {
+      trigger_read(BEV_OPT_DEFER_CALLBACKS);
+    }
+  }
+  // The callback will run from the loop (the deferred-callback event).
+  void defer_readcb() noexcept;
+  void defer_writecb() noexcept;
 
   // Reading or writing paused for a reason of the library's (bits), on top
   // of what the program enabled.

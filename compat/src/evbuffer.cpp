@@ -250,6 +250,14 @@ void evbuffer::drain(std::size_t n) noexcept {
   n_del_for_cb += n;
   if (n == total_len) {
     total_len = 0;
+    if (first == last) {
+      // One chain (a short message written out): no list to walk.
+      evbuffer_chain* only = first;
+      first = last = nullptr;
+      last_with_datap = &first;
+      eddy::compat::chain_free(only);
+      return;
+    }
     free_empty_tail();  // nothing left: every chain goes
     return;
   }

@@ -83,7 +83,13 @@ struct evbuffer {
 
   // One readv(2) of at most max_bytes into the room at the end (a new
   // chain of up to 64 KiB when there is not enough), counted as additions.
-  eddy::IoResult read_in(int fd, std::size_t max_bytes) noexcept;
+  // Inline for what most reads of short messages are: into an empty buffer.
+  eddy::IoResult read_in(int fd, std::size_t max_bytes) noexcept {
+    if (first == nullptr && read_offer == 1 && max_bytes != 0) {
+      return read_into_fresh_chain(fd, max_bytes);
+    }
+    return read_into_chains(fd, max_bytes);
+  }
   // One gathering write (or a sendfile(2) of a file chain) of at most
   // max_bytes from the front, counted as removals.
   eddy::IoResult write_out(int fd, std::size_t max_bytes) noexcept;
@@ -146,8 +152,10 @@ struct evbuffer {
   // The first chain with room to append, or nullptr.
   evbuffer_chain* first_with_space() const noexcept;
   void link_at_end(evbuffer_chain* chain) noexcept;
-  // read_in() into an empty buffer with no room.
+  // read_in() into an empty buffer with no room: one new chain.
   eddy::IoResult read_into_fresh_chain(int fd, std::size_t max_bytes) noexcept;
+  // read_in() otherwise: the room there is, and new chains as offered.
+  eddy::IoResult read_into_chains(int fd, std::size_t max_bytes) noexcept;
 };
 
 // A change callback; in a singly linked list, newest first.

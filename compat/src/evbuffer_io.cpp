@@ -66,30 +66,31 @@ eddy::IoResult evbuffer::read_into_fresh_chain(int fd, std::size_t max_bytes) no
   }
   const std::size_t asked = std::min(max_bytes, chain_space(fresh));
   const long n = eddy::sys::read_raw(fd, chain_space_ptr(fresh), asked);
-  result = result_of(n);
-  result.eof = n == 0;
-  if (result.bytes == 0) {
+  if (n <= 0) {
     eddy::compat::chain_free(fresh);
+    result = result_of(n);
+    result.eof = n == 0;
     return result;
   }
-  link_at_end(fresh);
-  fresh->off = result.bytes;
-  mark_written(fresh);
-  total_len += result.bytes;
-  n_add_for_cb += result.bytes;
-  if (result.bytes == asked) {
+  // The buffer had no chain: the new one is all of it.
+  const auto got = static_cast<std::size_t>(n);
+  fresh->next = nullptr;
+  fresh->off = got;
+  first = last = fresh;
+  last_with_datap = &first;
+  total_len += got;
+  n_add_for_cb += got;
+  if (got == asked) {
     read_offer = 2;
   }
+  result.bytes = got;
   return result;
 }
 
-eddy::IoResult evbuffer::read_in(int fd, std::size_t max_bytes) noexcept {
+eddy::IoResult evbuffer::read_into_chains(int fd, std::size_t max_bytes) noexcept {
   eddy::IoResult result;
   if (max_bytes == 0) {
     return result;
-  }
-  if (first == nullptr && read_offer == 1) {
-    return read_into_fresh_chain(fd, max_bytes);
   }
   free_unwritable_tail();
   if (evbuffer_chain* c = *last_with_datap; c != nullptr && c->off == 0) {
