@@ -61,6 +61,7 @@ int finished_connecting(int fd) noexcept {
 }
 
 void on_writable(evutil_socket_t fd, short what, void* arg);
+void write_output(BufferEvent& b, evutil_socket_t fd, bool connected);
 bool may_write_now(BufferEvent& b);
 
 void on_readable(evutil_socket_t fd, short what, void* arg) {
@@ -103,7 +104,11 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       if (b.write_wanted) {
         b.write_wanted = false;
         if (!b.freed && may_write_now(b)) {
-          on_writable(b.bev.ev_write.ev_fd, EV_WRITE, &b);
+          if (b.connecting) {
+            on_writable(b.bev.ev_write.ev_fd, EV_WRITE, &b);
+          } else {
+            write_output(b, b.bev.ev_write.ev_fd, false);
+          }
         }
       }
       return;
@@ -132,13 +137,10 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
   if (!hold.alive()) {
     return;
   }
-  short result = BEV_EVENT_WRITING;
   bool connected = false;
-  std::size_t written = 0;
   if (what == EV_TIMEOUT) {
-    result |= BEV_EVENT_TIMEOUT;
     bufferevent_disable(&b.bev, EV_WRITE);
-    b.run_eventcb(result, 0);
+    b.run_eventcb(BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT, 0);
     return;
   }
   if (b.connecting) {
@@ -165,6 +167,15 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
       return;
     }
   }
+  write_output(b, fd, connected);
+}
+
+// The write once the socket may take it: from the write event, or straight
+// from on_readable (which holds the bufferevent already) for what the read
+// callback added.
+void write_output(BufferEvent& b, evutil_socket_t fd, bool connected) {
+  const short result = BEV_EVENT_WRITING;
+  std::size_t written = 0;
   if (b.write_suspended != 0) {
     return;
   }
