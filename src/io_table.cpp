@@ -17,7 +17,7 @@ void reserve_geometric(std::vector<T>& v, std::size_t n) {
 }
 }  // namespace
 
-std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) noexcept {
+std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot, bool claim_fd) noexcept {
   if (fd < 0) {
     return {EBADF, std::generic_category()};
   }
@@ -37,21 +37,25 @@ std::error_code IoTable::acquire(IoHandle* handle, int fd, std::uint32_t& slot) 
   } catch (const std::bad_alloc&) {
     return {ENOMEM, std::generic_category()};
   }
-  if (slot_by_fd_[index] != kNoSlot) {
+  if (claim_fd && slot_by_fd_[index] != kNoSlot) {
     return {EEXIST, std::generic_category()};
   }
   slot = free_.back();
   free_.pop_back();
   handles_[slot] = handle;
   handle->generation_ = ++next_generation_;
-  slot_by_fd_[index] = slot;
+  if (claim_fd) {
+    slot_by_fd_[index] = slot;
+  }
   return {};
 }
 
-void IoTable::release(std::uint32_t slot, int fd) noexcept {
+void IoTable::release(std::uint32_t slot, int fd, bool claimed_fd) noexcept {
   handles_[slot] = nullptr;
   free_.push_back(slot);  // capacity reserved in acquire()
-  slot_by_fd_[static_cast<std::size_t>(fd)] = kNoSlot;
+  if (claimed_fd) {
+    slot_by_fd_[static_cast<std::size_t>(fd)] = kNoSlot;
+  }
 }
 
 }  // namespace eddy::detail

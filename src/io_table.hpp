@@ -35,9 +35,12 @@ namespace eddy::detail {
 class IoTable {
  public:
   // Takes a slot for `handle` on `fd` and stores it in `slot`; its token is
-  // token(slot). Fails with EEXIST when another handle holds `fd`.
-  std::error_code acquire(IoHandle* handle, int fd, std::uint32_t& slot) noexcept;
-  void release(std::uint32_t slot, int fd) noexcept;
+  // token(slot). Fails with EEXIST when another handle holds `fd`. With
+  // claim_fd false the slot is taken without holding `fd` (a handle for
+  // completions beside a readiness watcher of the same fd); release() must
+  // then be told so too.
+  std::error_code acquire(IoHandle* handle, int fd, std::uint32_t& slot, bool claim_fd = true) noexcept;
+  void release(std::uint32_t slot, int fd, bool claimed_fd = true) noexcept;
 
   std::uint64_t token(std::uint32_t slot) const noexcept {
     return static_cast<std::uint64_t>(handles_[slot]->generation_) << 32 | slot;

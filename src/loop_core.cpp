@@ -215,6 +215,13 @@ void LoopCore::run_timers() {
 }
 
 void LoopCore::run_ready() {
+  // Completions first: what a receive brought is what a read on readiness
+  // would have found, and reads come before writes on one fd (the compat
+  // layer's socket bufferevents receive by completion and wait for
+  // writability by poll; libevent runs their read callback first).
+  if (completions_ != nullptr) {
+    run_completed();
+  }
   for (const ReadyEvent& event : ready_) {
     IoHandle* handle = io_table_.find(event.token);
     if (handle == nullptr) {
@@ -224,9 +231,6 @@ void LoopCore::run_ready() {
     if (events != kNone) {
       handle->on_ready_(*handle, events);
     }
-  }
-  if (completions_ != nullptr) {
-    run_completed();
   }
 }
 
@@ -258,11 +262,7 @@ void LoopCore::drop_completion(const Completion& done) noexcept {
   if ((done.events & kAcceptDone) != 0U && done.result >= 0) {
     const UniqueFd unwanted(done.result);  // closes it
   }
-  for (Block* block = done.block; block != nullptr;) {
-    Block* next = block->next;
-    block_pool_.release(block);
-    block = next;
-  }
+  release_blocks(done.block);
   if ((done.events & kSendDone) != 0U) {
     for (auto it = sends_kept_.begin(); it != sends_kept_.end(); ++it) {
       if (it->first == done.token) {
@@ -273,16 +273,33 @@ void LoopCore::drop_completion(const Completion& done) noexcept {
   }
 }
 
+void LoopCore::release_blocks(Block* chain) noexcept {
+  while (chain != nullptr) {
+    Block* next = chain->next;
+    block_pool_.release(chain);
+    chain = next;
+  }
+}
+
 void LoopCore::keep_until_sent(std::uint64_t token, Buffer&& output) {
   sends_kept_.emplace_back(token, std::move(output));
 }
 
 std::error_code LoopCore::completion_start(IoHandle& handle, const char* operation) noexcept {
+  return completion_register(handle, operation, false);
+}
+
+std::error_code LoopCore::completion_start_beside(IoHandle& handle, const char* operation) noexcept {
+  return completion_register(handle, operation, true);
+}
+
+std::error_code LoopCore::completion_register(IoHandle& handle, const char* operation, bool beside) noexcept {
   check_thread(operation);
   std::uint32_t slot = 0;
-  if (std::error_code ec = io_table_.acquire(&handle, handle.fd_, slot)) {
+  if (std::error_code ec = io_table_.acquire(&handle, handle.fd_, slot, !beside)) {
     return ec;
   }
+  handle.beside_ = beside;
   handle.slot_ = slot;
   handle.events_ = kCompletionHandle;
   if (handle.counted_) {
@@ -341,13 +358,16 @@ void LoopCore::io_stop(IoHandle& watcher) noexcept {
   }
   check_thread("IoWatcher::stop");
   if ((watcher.events_ & kCompletionHandle) != 0U) {
-    if (completions_ != nullptr) {  // null only after a fork whose child got no ring: nothing to cancel there
+    // null only after a fork whose child got no ring: nothing to cancel there
+    if (completions_ != nullptr && watcher.beside_) {
+      completions_->recv_cancel_now(io_table_.token(watcher.slot_));  // the fd's polls are the watcher's
+    } else if (completions_ != nullptr) {
       completions_->cancel_all(watcher.fd_);
     }
   } else {
     poller_->remove(watcher.fd_);
   }
-  io_table_.release(watcher.slot_, watcher.fd_);
+  io_table_.release(watcher.slot_, watcher.fd_, !watcher.beside_);
   watcher.events_ = kNone;
   if (watcher.counted_) {
     --active_watchers_;

@@ -54,6 +54,7 @@ class LoopCore {
 
   void check_thread(const char* operation) const noexcept { owner_.check(operation); }
   void adopt_thread() noexcept { owner_.claim(); }
+  bool on_owner_thread() const noexcept { return owner_.is_current(); }
 
   // IoWatcher and the handles embedded in connections
   std::error_code io_start(IoHandle& handle, unsigned events) noexcept;
@@ -67,11 +68,19 @@ class LoopCore {
   CompletionIo* completions() const noexcept { return completions_; }
   // `operation` names the caller for the thread check.
   std::error_code completion_start(IoHandle& handle, const char* operation) noexcept;
+  // The same for a handle whose only requests are receives, on an fd that
+  // a readiness watcher may hold too (the compat layer's socket
+  // bufferevents, whose write events wait for readiness): it does not
+  // claim the fd, and io_stop() cancels its receive alone, at once.
+  std::error_code completion_start_beside(IoHandle& handle, const char* operation) noexcept;
   const Completion& completion() const noexcept { return *completion_; }
   std::uint64_t token_of(const IoHandle& handle) const noexcept { return io_table_.token(handle.slot_); }
   // Keeps `output` until the send in flight under `token` completes: its
   // owner is going away, and the kernel may still be reading from it.
   void keep_until_sent(std::uint64_t token, Buffer&& output);
+  // Gives a chain of blocks (through Block::next) back to the pool: what a
+  // receive brought for a handle that no longer wants it.
+  void release_blocks(Block* chain) noexcept;
   // Marks one of the loop's own watchers: it does not keep run() going.
   void make_internal(IoHandle& handle) noexcept { handle.counted_ = false; }
 
@@ -93,6 +102,7 @@ class LoopCore {
   void run_ready();
   static void run_tasks(std::vector<Task>& batch, std::size_t& cursor);
   void attach_completions();
+  std::error_code completion_register(IoHandle& handle, const char* operation, bool beside) noexcept;
   void run_completed();
   void drop_completion(const Completion& done) noexcept;
 

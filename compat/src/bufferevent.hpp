@@ -14,6 +14,9 @@
 struct BufferEvent;
 struct FilterState;
 struct RateLimit;
+namespace eddy::compat {
+class SocketReceiver;
+}
 
 // What differs between the kinds of bufferevent (libevent's be_ops).
 struct bufferevent_ops {
@@ -189,6 +192,9 @@ struct BufferEvent {
   bool write_wanted = false;
   std::size_t max_read;
   std::size_t max_write;
+  // Reads by completion (socket_receiver.hpp), where the base's loop has
+  // them; null on readiness.
+  std::unique_ptr<eddy::compat::SocketReceiver> receiver;
 
   // Pairs.
   BufferEvent* partner = nullptr;

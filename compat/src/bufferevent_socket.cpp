@@ -21,6 +21,7 @@
 #include "event_base.hpp"
 #include "log.hpp"
 #include "rate_limit.hpp"
+#include "socket_receiver.hpp"
 
 #include <event2/bufferevent_compat.h>
 
@@ -88,10 +89,10 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       return;
     }
     eddy::IoResult r;
-    try {
+    if (b.receiver != nullptr) {
+      r = b.receiver->take(b.input_buffer, howmuch);
+    } else {
       r = b.input_buffer.read_in(fd, howmuch);
-    } catch (const std::bad_alloc&) {
-      r.error = std::make_error_code(std::errc::not_enough_memory);
     }
     if (r.bytes != 0) {
       eddy::compat::charge_read(b, r.bytes);
@@ -111,9 +112,15 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
           }
         }
       }
+      if (b.receiver != nullptr) {
+        b.receiver->sync();  // the next receive, or what is still held
+      }
       return;
     }
     if (r.would_block() || (r.error && is_retriable(r.error.value()))) {
+      if (b.receiver != nullptr) {
+        b.receiver->sync();
+      }
       return;
     }
     if (r.error && r.error.value() == ECONNREFUSED && b.connecting) {
@@ -161,6 +168,9 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
       return;
     }
     connected = true;
+    if (b.receiver != nullptr) {
+      b.receiver->sync();  // reading waited for the connection
+    }
     b.run_eventcb(BEV_EVENT_CONNECTED, 0);
     if ((b.bev.enabled & EV_WRITE) == 0 || b.write_suspended != 0) {
       b.del_event(&b.bev.ev_write);
@@ -232,14 +242,25 @@ void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   });
 }
 
+// With reads by completion, ev_read waits on no fd (added, counted, never
+// ready by itself, as libevent treats an event on fd -1): the receiver
+// activates it, and ev_write holds the fd (bufferevent_getfd).
 void assign_events(BufferEvent& b, evutil_socket_t fd) {
-  event_assign(&b.bev.ev_read, b.bev.ev_base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+  b.receiver = eddy::compat::SocketReceiver::make(b, fd);
+  if (b.receiver != nullptr) {
+    event_assign(&b.bev.ev_read, b.bev.ev_base, -1, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+  } else {
+    event_assign(&b.bev.ev_read, b.bev.ev_base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+  }
   event_assign(&b.bev.ev_write, b.bev.ev_base, fd, EV_WRITE | EV_PERSIST | EV_FINALIZE, on_writable, &b);
 }
 
 int socket_enable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0 && add_with_timeout(&b.bev.ev_read, b.bev.timeout_read) == -1) {
     return -1;
+  }
+  if ((events & EV_READ) != 0 && b.receiver != nullptr) {
+    b.receiver->want(true);
   }
   if ((events & EV_WRITE) != 0 && add_with_timeout(&b.bev.ev_write, b.bev.timeout_write) == -1) {
     return -1;
@@ -250,6 +271,9 @@ int socket_enable(BufferEvent& b, short events) {
 int socket_disable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0) {
     b.del_event(&b.bev.ev_read);
+    if (b.receiver != nullptr) {
+      b.receiver->want(false);
+    }
   }
   // While connecting, the write event waits for the connection.
   if ((events & EV_WRITE) != 0 && !b.connecting) {
@@ -259,9 +283,10 @@ int socket_disable(BufferEvent& b, short events) {
 }
 
 void socket_destruct(BufferEvent& b) {
-  const evutil_socket_t fd = event_get_fd(&b.bev.ev_read);
+  const evutil_socket_t fd = event_get_fd(&b.bev.ev_write);
   b.del_event(&b.bev.ev_read);
   b.del_event(&b.bev.ev_write);
+  b.receiver.reset();  // its receive cancelled before the fd is closed
   if ((b.options & BEV_OPT_CLOSE_ON_FREE) != 0 && fd >= 0) {
     ::close(fd);
   }
@@ -344,10 +369,19 @@ int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev) {
     return -1;
   }
   bufev->ev_base = base;
+  BufferEvent& b = BufferEvent::of(bufev);
+  if (b.receiver != nullptr) {
+    // Its receives were for the old base's loop: this one reads on
+    // readiness (a program that moves bufferevents between bases is rare).
+    b.receiver.reset();
+    const int priority = event_get_priority(&bufev->ev_read);
+    event_assign(&bufev->ev_read, base, event_get_fd(&bufev->ev_write), EV_READ | EV_PERSIST | EV_FINALIZE,
+                 on_readable, &b);
+    event_priority_set(&bufev->ev_read, priority);
+  }
   if (event_base_set(base, &bufev->ev_read) == -1 || event_base_set(base, &bufev->ev_write) == -1) {
     return -1;
   }
-  BufferEvent& b = BufferEvent::of(bufev);
   if (b.deferred != nullptr && !b.deferred_scheduled) {
     event_base_set(base, b.deferred);
   }
@@ -366,6 +400,7 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
   b.on_loop([&b, fd] {
     event_del(&b.bev.ev_read);
     event_del(&b.bev.ev_write);
+    b.receiver.reset();
     evbuffer_unfreeze(&b.input_buffer, 0);
     evbuffer_unfreeze(&b.output_buffer, 1);
     assign_events(b, fd);
@@ -379,7 +414,7 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
 // A filter's fd is its underlying's, as in libevent.
 evutil_socket_t bufferevent_getfd(struct bufferevent* bufev) {
   if (bufev->be_ops == &socket_bufferevent_ops) {
-    return event_get_fd(&bufev->ev_read);
+    return event_get_fd(&bufev->ev_write);
   }
   struct bufferevent* underlying = bufferevent_get_underlying(bufev);
   return underlying != nullptr ? bufferevent_getfd(underlying) : -1;

@@ -51,6 +51,9 @@ class IoHandle {
   std::uint32_t generation_ = 0;  // stamped by the table at registration (its tokens carry it)
   std::uint8_t events_ = 0;  // current interest (IoEvents, all below 1 << 8); 0 when inactive
   bool counted_ = true;      // counts towards Loop::active_count() (false for the loop's own)
+  // Registered for completions beside a readiness watcher of the same fd
+  // (LoopCore::completion_start_beside): the fd stays the watcher's.
+  bool beside_ = false;
 };
 
 }  // namespace eddy::detail

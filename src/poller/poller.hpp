@@ -83,6 +83,10 @@ class CompletionIo {
   // Ends the receive started under `token` (its last event says
   // ECANCELED, unless data or EOF ended it first).
   virtual void recv_stop(std::uint64_t token) noexcept = 0;
+  // recv_stop() handed to the kernel now, before the caller closes the fd
+  // (a receive holds the file open). For a handle that is going away: its
+  // last event is dropped, and the blocks it brings go back to the pool.
+  virtual void recv_cancel_now(std::uint64_t token) noexcept = 0;
   // Sends the `count` pieces (at most kMaxSendParts; the array itself may
   // go once this returns): one kSendDone. Their memory must stay untouched
   // until that event, even if the owner goes away.

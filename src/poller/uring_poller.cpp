@@ -302,6 +302,11 @@ void UringPoller::recv_stop(std::uint64_t token) noexcept {
   io_uring_sqe_set_data64(sqe, kIgnoredUserData);
 }
 
+void UringPoller::recv_cancel_now(std::uint64_t token) noexcept {
+  recv_stop(token);
+  (void)submit();
+}
+
 void UringPoller::send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept {
   if (count > 1 && send_headers_used_ == kSendHeaders) {
     (void)submit();  // frees every header

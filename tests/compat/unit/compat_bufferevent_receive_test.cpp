@@ -1,0 +1,233 @@
+// Socket bufferevents on the uring backend read by completion
+// (compat/src/socket_receiver.hpp). The first test proves it: in a child
+// process a seccomp filter makes every read system call on the
+// bufferevent's socket fail, and an echo must still work, small and large,
+// and see the peer's EOF (io_uring's requests are not system calls). The
+// others hold on every backend: what arrives while reading is disabled
+// waits for bufferevent_enable, and a bufferevent freed with a receive in
+// flight and data held closes its socket at once.
+#include "support/child_answer.hpp"
+#include "support/seccomp.hpp"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kNoCompletions = "skip: no io_uring completions here";
+
+// A connected TCP pair on 127.0.0.1, both ends non-blocking.
+std::pair<int, int> tcp_pair() {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      ::listen(listener, 1) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return {-1, -1};
+  }
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (client < 0 || ::connect(client, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    ::close(listener);
+    return {-1, -1};
+  }
+  const int server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  ::close(listener);
+  ::fcntl(client, F_SETFL, ::fcntl(client, F_GETFL) | O_NONBLOCK);
+  return {server, client};
+}
+
+std::size_t send_some(int fd, std::string_view data) {
+  const ssize_t n = data.empty() ? 0 : ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+void read_available(int fd, std::string& into) {
+  char chunk[65536];
+  for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) {
+    into.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  }
+  return s;
+}
+
+struct Echo {
+  bool eof = false;
+  short what = 0;
+};
+
+void echo_read(bufferevent* bev, void*) { evbuffer_add_buffer(bufferevent_get_output(bev), bufferevent_get_input(bev)); }
+
+void note_event(bufferevent*, short what, void* arg) {
+  auto& echo = *static_cast<Echo*>(arg);
+  echo.what = what;
+  echo.eof = (what & BEV_EVENT_EOF) != 0;
+}
+
+std::string echo_with_reads_refused(std::size_t bytes) {
+  ::setenv("EDDY_BACKEND", "uring", 1);
+  event_base* base = event_base_new();
+  if (base == nullptr || std::string_view(event_base_get_method(base)) != "io_uring" ||
+      std::getenv("EDDY_URING_COMPLETIONS") != nullptr) {
+    return kNoCompletions;
+  }
+  const auto [ours, peer] = tcp_pair();
+  if (ours < 0) {
+    return "no TCP pair";
+  }
+  if (!eddy::test::refuse_calls_on_fd({SYS_read, SYS_readv, SYS_recvfrom, SYS_recvmsg}, ours, EPERM)) {
+    return "seccomp filter refused";
+  }
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  Echo echo;
+  bufferevent_setcb(bev, echo_read, nullptr, note_event, &echo);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+
+  const std::string data = pattern(bytes);
+  std::size_t sent = 0;
+  std::string echoed;
+  const auto deadline = Clock::now() + 10s;
+  while (echoed.size() < data.size() && echo.what == 0 && Clock::now() < deadline) {
+    sent += send_some(peer, std::string_view(data).substr(sent));
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    read_available(peer, echoed);
+  }
+  if (echo.what != 0) {
+    return "event " + std::to_string(echo.what) + " after " + std::to_string(echoed.size()) + " bytes";
+  }
+  if (echoed != data) {
+    return "echoed " + std::to_string(echoed.size()) + " of " + std::to_string(data.size()) + " bytes";
+  }
+  ::shutdown(peer, SHUT_WR);
+  while (echo.what == 0 && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  bufferevent_free(bev);
+  event_base_free(base);
+  ::close(peer);
+  return echo.eof ? "ok" : "no EOF, event " + std::to_string(echo.what);
+}
+
+void expect_echo(std::size_t bytes) {
+  if (const char* backend = std::getenv("EDDY_BACKEND"); backend != nullptr && std::string_view(backend) != "uring") {
+    GTEST_SKIP() << "a test of the uring backend (its .uring entry)";
+  }
+  if (!eddy::test::seccomp_supported()) {
+    GTEST_SKIP() << "no seccomp audit arch for this CPU in the test";
+  }
+  const std::string answer = eddy::test::answer_from_child([&] { return echo_with_reads_refused(bytes); }, 30s);
+  if (answer == kNoCompletions) {
+    GTEST_SKIP() << answer;
+  }
+  EXPECT_EQ(answer, "ok");
+}
+
+TEST(CompatBufferEventReceive, SmallEchoOnUringUsesNoReadSystemCall) { expect_echo(64); }
+
+TEST(CompatBufferEventReceive, FourMegabyteEchoOnUringUsesNoReadSystemCall) { expect_echo(4 * 1024 * 1024); }
+
+struct Reads {
+  int calls = 0;
+  std::string data;
+};
+
+void collect_read(bufferevent* bev, void* arg) {
+  auto& reads = *static_cast<Reads*>(arg);
+  ++reads.calls;
+  evbuffer* input = bufferevent_get_input(bev);
+  const std::size_t n = evbuffer_get_length(input);
+  reads.data.append(reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), n);
+  evbuffer_drain(input, n);
+}
+
+void run_for(event_base* base, std::chrono::milliseconds how_long) {
+  const auto end = Clock::now() + how_long;
+  while (Clock::now() < end) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    ::usleep(1000);
+  }
+}
+
+TEST(CompatBufferEventReceive, DataThatArrivesWhileReadingIsDisabledWaitsForEnable) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  const auto [ours, peer] = tcp_pair();
+  ASSERT_GE(ours, 0);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  Reads reads;
+  bufferevent_setcb(bev, collect_read, nullptr, nullptr, &reads);
+  bufferevent_enable(bev, EV_READ);
+  run_for(base, 20ms);  // the receive is in the ring by now
+  bufferevent_disable(bev, EV_READ);
+  ASSERT_EQ(send_some(peer, "while disabled"), 14U);
+  run_for(base, 50ms);
+  EXPECT_EQ(reads.calls, 0) << event_base_get_method(base);
+  bufferevent_enable(bev, EV_READ);
+  const auto deadline = Clock::now() + 5s;
+  while (reads.data.size() < 14 && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(reads.data, "while disabled") << event_base_get_method(base);
+  bufferevent_free(bev);
+  event_base_free(base);
+  ::close(peer);
+}
+
+TEST(CompatBufferEventReceive, FreedWithDataHeldClosesTheSocketAtOnce) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  const auto [ours, peer] = tcp_pair();
+  ASSERT_GE(ours, 0);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  Reads reads;
+  bufferevent_setcb(bev, collect_read, nullptr, nullptr, &reads);
+  bufferevent_enable(bev, EV_READ);
+  run_for(base, 20ms);
+  bufferevent_disable(bev, EV_READ);
+  ASSERT_EQ(send_some(peer, "held"), 4U);
+  run_for(base, 20ms);  // on uring the receive has brought it by now
+  bufferevent_enable(bev, EV_READ);  // a receive in flight again, or the held bytes waiting for the callback
+  bufferevent_free(bev);
+  // No loop iteration after the free: the peer must see the close anyway
+  // (a receive in the ring would hold the socket open).
+  pollfd p{peer, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 2000), 1);
+  // A FIN on uring, where the bytes were received; a reset on readiness,
+  // where they were still unread in the socket.
+  char byte = 0;
+  const ssize_t got = ::recv(peer, &byte, 1, 0);
+  EXPECT_TRUE(got == 0 || (got < 0 && errno == ECONNRESET)) << got << " " << event_base_get_method(base);
+  EXPECT_EQ(reads.calls, 0);
+  event_base_free(base);
+  ::close(peer);
+}
+
+}  // namespace
