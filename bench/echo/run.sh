@@ -24,7 +24,9 @@
 # unavailable eddy falls back to epoll (it logs "io_uring unavailable (...);
 # using epoll" and listens "(epoll, 1 thread)"); the row would then measure
 # epoll twice, so it is left out with a note, as the uring peer is when it
-# exits with status 3.
+# exits with status 3. compat-bufferevent-uring is the compat bufferevent
+# echo with EDDY_BACKEND=uring, checked by the method it logs
+# (EVENT_SHOW_METHOD) in the same way.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -199,6 +201,7 @@ if [ "$list_only" = 1 ]; then
   for entry in "${main_servers[@]}" "${peer_servers[@]}"; do
     echo "${entry%% *}"
     [ "${entry%% *}" = eddy-echo ] && echo eddy-echo-uring
+    [ "${entry%% *}" = compat-bufferevent ] && echo compat-bufferevent-uring
   done
   for threads in "${thread_counts[@]}"; do echo "eddy-echo-t$threads"; done
   for threads in "${thread_counts[@]}"; do echo "eddy-echo-t$threads-all"; done
@@ -276,6 +279,7 @@ declare -A describe=(
   [epoll-echo]="hand-written epoll loop, libc only (bench/echo/epoll_echo.cpp)"
   [libevent-bufferevent]="examples/bufferevent-echo on Debian's libevent"
   [compat-bufferevent]="examples/bufferevent-echo on eddy's libevent compat layer"
+  [compat-bufferevent-uring]="the same on eddy's io_uring backend (EDDY_BACKEND=uring)"
   [libevent-event]="examples/legacy-echo (event_set/event_add) on Debian's libevent"
   [compat-event]="examples/legacy-echo on eddy's libevent compat layer"
   [libuv]="bench/echo/peers/ on libuv"
@@ -312,6 +316,14 @@ for entry in "${main_servers[@]}" "${peer_servers[@]}"; do
     args+=("${eddy_echo_extra[@]}")
   fi
   add_server "$name" "$server_cpus" "${describe[$name]}" "$binary" "${args[@]}"
+  # compat-bufferevent-uring right after compat-bufferevent: the same
+  # program with EDDY_BACKEND=uring (its bufferevents read by completion);
+  # EVENT_SHOW_METHOD makes it log the method it got, for check_backend.
+  if [ "$name" = compat-bufferevent ]; then
+    add_server compat-bufferevent-uring "$server_cpus" "${describe[compat-bufferevent-uring]}" \
+      env EDDY_BACKEND=uring EVENT_SHOW_METHOD=1 "$binary"
+    server_backend[compat-bufferevent-uring]=io_uring
+  fi
   # eddy-echo-uring right after eddy-echo: the same server, one loop, on
   # eddy's io_uring backend.
   if [ "$name" = eddy-echo ]; then
@@ -419,12 +431,21 @@ start_server() {
 # and returns 1, with start_failure set, if BACKEND is not the one NAME asked
 # for (eddy fell back to epoll: its warning goes into start_failure).
 check_backend() {
-  local name=$1 log=$2 want=${server_backend[$1]} i line warning
+  local name=$1 log=$2 want=${server_backend[$1]} i line warning method
   for ((i = 0; i < 40; i++)); do
     line=$(grep -m1 'listening on ' "$log" 2>/dev/null || true)
     [ -z "$line" ] || break
     sleep 0.05
   done
+  # A libevent program on the compat layer says its method instead
+  # (EVENT_SHOW_METHOD: "libevent using: METHOD"), before it listens.
+  method=$(grep -m1 -o 'libevent using: .*' "$log" 2>/dev/null || true)
+  if [ -n "$method" ]; then
+    [ "${method#libevent using: }" = "$want" ] && return 0
+    warning=$(grep -m1 -o 'io_uring unavailable (.*); using epoll' "$log" 2>/dev/null || true)
+    start_failure="asked for the $want method but got ${method#libevent using: }${warning:+ ($warning)}"
+    return 1
+  fi
   if [ -z "$line" ]; then
     start_failure="printed no 'listening on' line within 2 s; cannot tell its backend"
     return 1

@@ -164,6 +164,9 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
     if (c < 0) {
       b.del_event(&b.bev.ev_write);
       b.del_event(&b.bev.ev_read);
+      if (b.receiver != nullptr) {
+        b.receiver->want(false);  // the refusal it may hold is the one reported here
+      }
       b.run_eventcb(BEV_EVENT_ERROR, 0);
       return;
     }
@@ -445,6 +448,10 @@ int bufferevent_socket_connect(struct bufferevent* bev, const struct sockaddr* s
       return -1;
     }
   }
+  // Connecting from before the fd is set: a receive by completion must not
+  // start before the write handler has seen the connection (one in the
+  // ring would take the socket's error, which that handler reports).
+  b.connecting = r != 2;
   bufferevent_setfd(bev, fd);
   if (r == 0) {
     if (socket_enable(b, EV_WRITE) != 0) {

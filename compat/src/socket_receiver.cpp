@@ -3,6 +3,7 @@
 
 #include "bufferevent.hpp"
 #include "event_base.hpp"
+#include "event_fields.hpp"
 
 #include "block.hpp"
 #include "loop_core.hpp"
@@ -53,7 +54,9 @@ void SocketReceiver::want(bool wanted) noexcept {
 // Reading as the readiness path would, where ev_read would be registered
 // for the fd, and connected (a connecting socket's refusal is the write
 // event's to report).
-bool SocketReceiver::reading() const noexcept { return wanted_ && !b_.connecting; }
+bool SocketReceiver::reading() const noexcept {
+  return wanted_ && !b_.connecting && has_flag(&b_.bev.ev_read, EVLIST_INSERTED);
+}
 
 void SocketReceiver::sync() noexcept {
   if (!reading()) {
