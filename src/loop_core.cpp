@@ -360,7 +360,7 @@ void LoopCore::io_stop(IoHandle& watcher) noexcept {
   if ((watcher.events_ & kCompletionHandle) != 0U) {
     // null only after a fork whose child got no ring: nothing to cancel there
     if (completions_ != nullptr && watcher.beside_) {
-      completions_->recv_cancel_now(io_table_.token(watcher.slot_));  // the fd's polls are the watcher's
+      completions_->cancel_now(io_table_.token(watcher.slot_));  // the fd's polls are the watcher's
     } else if (completions_ != nullptr) {
       completions_->cancel_all(watcher.fd_);
     }

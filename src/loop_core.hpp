@@ -68,10 +68,10 @@ class LoopCore {
   CompletionIo* completions() const noexcept { return completions_; }
   // `operation` names the caller for the thread check.
   std::error_code completion_start(IoHandle& handle, const char* operation) noexcept;
-  // The same for a handle whose only requests are receives, on an fd that
-  // a readiness watcher may hold too (the compat layer's socket
-  // bufferevents, whose write events wait for readiness): it does not
-  // claim the fd, and io_stop() cancels its receive alone, at once.
+  // The same for a handle whose requests are receives and sends, on an fd
+  // that a readiness watcher may hold too (the compat layer's socket
+  // bufferevents, whose connect waits for readiness): it does not claim
+  // the fd, and io_stop() cancels its own requests alone, at once.
   std::error_code completion_start_beside(IoHandle& handle, const char* operation) noexcept;
   const Completion& completion() const noexcept { return *completion_; }
   std::uint64_t token_of(const IoHandle& handle) const noexcept { return io_table_.token(handle.slot_); }

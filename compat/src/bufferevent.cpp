@@ -6,7 +6,7 @@
 #include "event_base.hpp"
 #include "mem.hpp"
 #include "rate_limit.hpp"
-#include "socket_receiver.hpp"
+#include "socket_requests.hpp"
 
 #include <cerrno>
 #include <new>

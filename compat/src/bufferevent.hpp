@@ -15,7 +15,7 @@ struct BufferEvent;
 struct FilterState;
 struct RateLimit;
 namespace eddy::compat {
-class SocketReceiver;
+class SocketRequests;
 }
 
 // What differs between the kinds of bufferevent (libevent's be_ops).
@@ -192,9 +192,9 @@ struct BufferEvent {
   bool write_wanted = false;
   std::size_t max_read;
   std::size_t max_write;
-  // Reads by completion (socket_receiver.hpp), where the base's loop has
-  // them; null on readiness.
-  std::unique_ptr<eddy::compat::SocketReceiver> receiver;
+  // Reads and writes by completion (socket_requests.hpp), where the
+  // base's loop has them; null on readiness.
+  std::unique_ptr<eddy::compat::SocketRequests> requests;
 
   // Pairs.
   BufferEvent* partner = nullptr;

@@ -21,7 +21,7 @@
 #include "event_base.hpp"
 #include "log.hpp"
 #include "rate_limit.hpp"
-#include "socket_receiver.hpp"
+#include "socket_requests.hpp"
 
 #include <event2/bufferevent_compat.h>
 
@@ -64,6 +64,7 @@ int finished_connecting(int fd) noexcept {
 void on_writable(evutil_socket_t fd, short what, void* arg);
 void write_output(BufferEvent& b, evutil_socket_t fd, bool connected);
 bool may_write_now(BufferEvent& b);
+void use_write_requests(BufferEvent& b);
 
 void on_readable(evutil_socket_t fd, short what, void* arg) {
   BufferEvent& b = *static_cast<BufferEvent*>(arg);
@@ -89,8 +90,8 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
       return;
     }
     eddy::IoResult r;
-    if (b.receiver != nullptr) {
-      r = b.receiver->take(b.input_buffer, howmuch);
+    if (b.requests != nullptr) {
+      r = b.requests->take(b.input_buffer, howmuch);
     } else {
       r = b.input_buffer.read_in(fd, howmuch);
     }
@@ -112,14 +113,14 @@ void on_readable(evutil_socket_t fd, short what, void* arg) {
           }
         }
       }
-      if (b.receiver != nullptr) {
-        b.receiver->sync();  // the next receive, or what is still held
+      if (b.requests != nullptr) {
+        b.requests->sync_receive();  // the next receive, or what is still held
       }
       return;
     }
     if (r.would_block() || (r.error && is_retriable(r.error.value()))) {
-      if (b.receiver != nullptr) {
-        b.receiver->sync();
+      if (b.requests != nullptr) {
+        b.requests->sync_receive();
       }
       return;
     }
@@ -164,15 +165,16 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
     if (c < 0) {
       b.del_event(&b.bev.ev_write);
       b.del_event(&b.bev.ev_read);
-      if (b.receiver != nullptr) {
-        b.receiver->want(false);  // the refusal it may hold is the one reported here
+      if (b.requests != nullptr) {
+        b.requests->want_reading(false);  // the refusal it may hold is the one reported here
       }
       b.run_eventcb(BEV_EVENT_ERROR, 0);
       return;
     }
     connected = true;
-    if (b.receiver != nullptr) {
-      b.receiver->sync();  // reading waited for the connection
+    if (b.requests != nullptr) {
+      use_write_requests(b);
+      b.requests->sync_receive();  // reading waited for the connection
     }
     b.run_eventcb(BEV_EVENT_CONNECTED, 0);
     if ((b.bev.enabled & EV_WRITE) == 0 || b.write_suspended != 0) {
@@ -183,12 +185,49 @@ void on_writable(evutil_socket_t fd, short what, void* arg) {
   write_output(b, fd, connected);
 }
 
+// write_output() where sends go by request (ev_write on fd -1): after the
+// last one (drained from the output when it completed), the next starts
+// unless one is in flight; the write callback runs as after a write(2).
+void write_by_request(BufferEvent& b, bool connected) {
+  const eddy::IoResult sent = b.requests->take_sent();
+  if (sent.error && !is_retriable(sent.error.value())) {
+    errno = sent.error.value();
+    bufferevent_disable(&b.bev, EV_WRITE);
+    b.run_eventcb(BEV_EVENT_WRITING | BEV_EVENT_ERROR, 0);
+    return;
+  }
+  // The send was in flight whatever the program did since: writing may be
+  // off now, and then nothing more goes and no callback runs. A send that
+  // emptied the rate limit's bucket still calls back, as a write(2) does.
+  const bool enabled = (b.bev.enabled & EV_WRITE) != 0;
+  if (b.output_buffer.size() == 0) {
+    b.del_event(&b.bev.ev_write);
+  } else if (enabled && b.write_suspended == 0) {
+    if (!b.requests->send_output(b.output_buffer, eddy::compat::max_to_write(b))) {
+      errno = ENOMEM;
+      bufferevent_disable(&b.bev, EV_WRITE);
+      b.run_eventcb(BEV_EVENT_WRITING | BEV_EVENT_ERROR, 0);
+      return;
+    }
+    if (!eddy::compat::has_flag(&b.bev.ev_write, EVLIST_INSERTED)) {
+      add_with_timeout(&b.bev.ev_write, b.bev.timeout_write);  // the write timeout runs while output waits
+    }
+  }
+  if (enabled && (sent.bytes != 0 || (!connected && b.write_suspended == 0))) {
+    b.trigger_write(0);
+  }
+}
+
 // The write once the socket may take it: from the write event, or straight
 // from on_readable (which holds the bufferevent already) for what the read
 // callback added.
 void write_output(BufferEvent& b, evutil_socket_t fd, bool connected) {
   const short result = BEV_EVENT_WRITING;
   std::size_t written = 0;
+  if (b.requests != nullptr && b.bev.ev_write.ev_fd < 0) {
+    write_by_request(b, connected);
+    return;
+  }
   if (b.write_suspended != 0) {
     return;
   }
@@ -222,7 +261,8 @@ void write_output(BufferEvent& b, evutil_socket_t fd, bool connected) {
 // event does not wait for the kernel already (and there is a socket: before
 // bufferevent_socket_connect the data waits).
 bool may_write_now(BufferEvent& b) {
-  return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 && b.bev.ev_write.ev_fd >= 0 &&
+  return (b.bev.enabled & EV_WRITE) != 0 && b.write_suspended == 0 &&
+         (b.bev.ev_write.ev_fd >= 0 || b.requests != nullptr) &&
          eddy::compat::pending_events(&b.bev.ev_write, EV_WRITE) == 0;
 }
 
@@ -245,28 +285,44 @@ void on_output_changed(evbuffer*, const evbuffer_cb_info* info, void* arg) {
   });
 }
 
-// With reads by completion, ev_read waits on no fd (added, counted, never
-// ready by itself, as libevent treats an event on fd -1): the receiver
-// activates it, and ev_write holds the fd (bufferevent_getfd).
+// With requests (socket_requests.hpp), ev_read waits on no fd (added,
+// counted, never ready by itself, as libevent treats an event on fd -1):
+// the requests activate it. So does ev_write, once connected: until then
+// it waits for the connection by readiness.
 void assign_events(BufferEvent& b, evutil_socket_t fd) {
-  b.receiver = eddy::compat::SocketReceiver::make(b, fd);
-  if (b.receiver != nullptr) {
-    event_assign(&b.bev.ev_read, b.bev.ev_base, -1, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
-  } else {
-    event_assign(&b.bev.ev_read, b.bev.ev_base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+  b.requests = eddy::compat::SocketRequests::make(b, fd);
+  const evutil_socket_t read_fd = b.requests != nullptr ? -1 : fd;
+  const evutil_socket_t write_fd = b.requests != nullptr && !b.connecting ? -1 : fd;
+  event_assign(&b.bev.ev_read, b.bev.ev_base, read_fd, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+  event_assign(&b.bev.ev_write, b.bev.ev_base, write_fd, EV_WRITE | EV_PERSIST | EV_FINALIZE, on_writable, &b);
+}
+
+// Connected: from now on ev_write is activated by the sends' completions.
+void use_write_requests(BufferEvent& b) {
+  const bool added = eddy::compat::has_flag(&b.bev.ev_write, EVLIST_INSERTED);
+  const int priority = event_get_priority(&b.bev.ev_write);
+  event_del(&b.bev.ev_write);
+  event_assign(&b.bev.ev_write, b.bev.ev_base, -1, EV_WRITE | EV_PERSIST | EV_FINALIZE, on_writable, &b);
+  event_priority_set(&b.bev.ev_write, priority);
+  if (added) {
+    add_with_timeout(&b.bev.ev_write, b.bev.timeout_write);
   }
-  event_assign(&b.bev.ev_write, b.bev.ev_base, fd, EV_WRITE | EV_PERSIST | EV_FINALIZE, on_writable, &b);
 }
 
 int socket_enable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0 && add_with_timeout(&b.bev.ev_read, b.bev.timeout_read) == -1) {
     return -1;
   }
-  if ((events & EV_READ) != 0 && b.receiver != nullptr) {
-    b.receiver->want(true);
+  if ((events & EV_READ) != 0 && b.requests != nullptr) {
+    b.requests->want_reading(true);
   }
   if ((events & EV_WRITE) != 0 && add_with_timeout(&b.bev.ev_write, b.bev.timeout_write) == -1) {
     return -1;
+  }
+  if ((events & EV_WRITE) != 0 && b.requests != nullptr && b.bev.ev_write.ev_fd < 0) {
+    // What a writable socket would do on readiness: write what waits, or
+    // call the write callback.
+    b.requests->probe_writable();
   }
   return 0;
 }
@@ -274,8 +330,8 @@ int socket_enable(BufferEvent& b, short events) {
 int socket_disable(BufferEvent& b, short events) {
   if ((events & EV_READ) != 0) {
     b.del_event(&b.bev.ev_read);
-    if (b.receiver != nullptr) {
-      b.receiver->want(false);
+    if (b.requests != nullptr) {
+      b.requests->want_reading(false);
     }
   }
   // While connecting, the write event waits for the connection.
@@ -286,10 +342,10 @@ int socket_disable(BufferEvent& b, short events) {
 }
 
 void socket_destruct(BufferEvent& b) {
-  const evutil_socket_t fd = event_get_fd(&b.bev.ev_write);
+  const evutil_socket_t fd = bufferevent_getfd(&b.bev);
   b.del_event(&b.bev.ev_read);
   b.del_event(&b.bev.ev_write);
-  b.receiver.reset();  // its receive cancelled before the fd is closed
+  b.requests.reset();  // its requests cancelled before the fd is closed
   if ((b.options & BEV_OPT_CLOSE_ON_FREE) != 0 && fd >= 0) {
     ::close(fd);
   }
@@ -373,14 +429,16 @@ int bufferevent_base_set(struct event_base* base, struct bufferevent* bufev) {
   }
   bufev->ev_base = base;
   BufferEvent& b = BufferEvent::of(bufev);
-  if (b.receiver != nullptr) {
-    // Its receives were for the old base's loop: this one reads on
+  if (b.requests != nullptr) {
+    // Its requests were for the old base's loop: on this one it stays on
     // readiness (a program that moves bufferevents between bases is rare).
-    b.receiver.reset();
+    const evutil_socket_t fd = b.requests->fd();
+    b.requests.reset();
     const int priority = event_get_priority(&bufev->ev_read);
-    event_assign(&bufev->ev_read, base, event_get_fd(&bufev->ev_write), EV_READ | EV_PERSIST | EV_FINALIZE,
-                 on_readable, &b);
+    event_assign(&bufev->ev_read, base, fd, EV_READ | EV_PERSIST | EV_FINALIZE, on_readable, &b);
+    event_assign(&bufev->ev_write, base, fd, EV_WRITE | EV_PERSIST | EV_FINALIZE, on_writable, &b);
     event_priority_set(&bufev->ev_read, priority);
+    event_priority_set(&bufev->ev_write, priority);
   }
   if (event_base_set(base, &bufev->ev_read) == -1 || event_base_set(base, &bufev->ev_write) == -1) {
     return -1;
@@ -403,7 +461,7 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
   b.on_loop([&b, fd] {
     event_del(&b.bev.ev_read);
     event_del(&b.bev.ev_write);
-    b.receiver.reset();
+    b.requests.reset();
     evbuffer_unfreeze(&b.input_buffer, 0);
     evbuffer_unfreeze(&b.output_buffer, 1);
     assign_events(b, fd);
@@ -417,7 +475,8 @@ int bufferevent_setfd(struct bufferevent* bufev, evutil_socket_t fd) {
 // A filter's fd is its underlying's, as in libevent.
 evutil_socket_t bufferevent_getfd(struct bufferevent* bufev) {
   if (bufev->be_ops == &socket_bufferevent_ops) {
-    return event_get_fd(&bufev->ev_write);
+    const BufferEvent& b = BufferEvent::of(bufev);
+    return b.requests != nullptr ? b.requests->fd() : event_get_fd(&bufev->ev_write);
   }
   struct bufferevent* underlying = bufferevent_get_underlying(bufev);
   return underlying != nullptr ? bufferevent_getfd(underlying) : -1;

@@ -3,6 +3,9 @@
 #include "common_timeouts.hpp"
 #include "log.hpp"
 
+#include "loop_core.hpp"
+#include "poller/poller.hpp"
+
 #include <ctime>
 #include <new>
 #include <system_error>
@@ -546,6 +549,12 @@ int event_base::loop(int flags) {
   } catch (const std::exception& e) {
     EDDY_COMPAT_WARN("event_base_loop: %s", e.what());
     result = -1;
+  }
+  // Socket bufferevents on completions send by request, which goes in
+  // with the next wait: the program, back from the loop, may expect what
+  // its callbacks wrote to be in the kernel, as after a write(2).
+  if (eddy::detail::CompletionIo* requests = io_loop.core().completions()) {
+    requests->submit_started();
   }
   time_cached = false;
   stop_taking_foreign_calls();

@@ -83,10 +83,12 @@ class CompletionIo {
   // Ends the receive started under `token` (its last event says
   // ECANCELED, unless data or EOF ended it first).
   virtual void recv_stop(std::uint64_t token) noexcept = 0;
-  // recv_stop() handed to the kernel now, before the caller closes the fd
-  // (a receive holds the file open). For a handle that is going away: its
-  // last event is dropped, and the blocks it brings go back to the pool.
-  virtual void recv_cancel_now(std::uint64_t token) noexcept = 0;
+  // Cancels the receive and the send under `token`, handed to the kernel
+  // now, before the caller closes the fd (a request holds the file open),
+  // where cancel_all(fd) would end other handles' requests on the fd too.
+  // For a handle that is going away: its last events are dropped, and the
+  // blocks they bring go back to the pool.
+  virtual void cancel_now(std::uint64_t token) noexcept = 0;
   // Sends the `count` pieces (at most kMaxSendParts; the array itself may
   // go once this returns): one kSendDone. Their memory must stay untouched
   // until that event, even if the owner goes away.
@@ -111,6 +113,11 @@ class CompletionIo {
   // request holds the file open (no FIN reaches the peer) while it lives.
   // Each still reports its end (ECANCELED, or what it finished with).
   virtual void cancel_all(int fd) noexcept = 0;
+  // Hands the requests started since the last wait() to the kernel now
+  // (they go in with the next wait otherwise): for a caller that returns to
+  // code expecting the bytes it wrote to be in the kernel already. No
+  // system call when there are none.
+  virtual void submit_started() noexcept = 0;
   // What the last wait() saw finish, in the kernel's order; the caller
   // clears it once dispatched.
   virtual std::vector<Completion>& completed() noexcept = 0;

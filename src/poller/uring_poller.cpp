@@ -302,9 +302,19 @@ void UringPoller::recv_stop(std::uint64_t token) noexcept {
   io_uring_sqe_set_data64(sqe, kIgnoredUserData);
 }
 
-void UringPoller::recv_cancel_now(std::uint64_t token) noexcept {
-  recv_stop(token);
+void UringPoller::cancel_now(std::uint64_t token) noexcept {
+  for (const Kind kind : {kRecv, kSend}) {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_cancel64(sqe, io_user_data(token, kind), 0);
+    io_uring_sqe_set_data64(sqe, kIgnoredUserData);
+  }
   (void)submit();
+}
+
+void UringPoller::submit_started() noexcept {
+  if (io_uring_sq_ready(&ring_) != 0) {
+    (void)submit();
+  }
 }
 
 void UringPoller::send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept {

@@ -37,7 +37,8 @@ class UringPoller final : public Poller, public CompletionIo {
   bool use_pool(BlockPool& pool) override;
   void recv_start(int fd, std::size_t max_bytes, std::uint64_t token) noexcept override;
   void recv_stop(std::uint64_t token) noexcept override;
-  void recv_cancel_now(std::uint64_t token) noexcept override;
+  void cancel_now(std::uint64_t token) noexcept override;
+  void submit_started() noexcept override;
   void send_start(int fd, const iovec* parts, std::size_t count, std::uint64_t token) noexcept override;
   std::error_code accept_start(int fd, std::uint64_t token) noexcept override;
   bool shed_start(int fd, std::uint64_t token) noexcept override;

@@ -1,11 +1,12 @@
-// Socket bufferevents on the uring backend read by completion
-// (compat/src/socket_receiver.hpp). The first test proves it: in a child
-// process a seccomp filter makes every read system call on the
+// Socket bufferevents on the uring backend read and write by completion
+// (compat/src/socket_requests.hpp). The first tests prove it: in a child
+// process a seccomp filter makes every read and write system call on the
 // bufferevent's socket fail, and an echo must still work, small and large,
 // and see the peer's EOF (io_uring's requests are not system calls). The
 // others hold on every backend: what arrives while reading is disabled
-// waits for bufferevent_enable, and a bufferevent freed with a receive in
-// flight and data held closes its socket at once.
+// waits for bufferevent_enable, a bufferevent freed with a receive in
+// flight and data held closes its socket at once, and what a callback
+// wrote is in the kernel when event_base_loop returns.
 #include "support/child_answer.hpp"
 #include "support/seccomp.hpp"
 
@@ -92,7 +93,7 @@ void note_event(bufferevent*, short what, void* arg) {
   echo.eof = (what & BEV_EVENT_EOF) != 0;
 }
 
-std::string echo_with_reads_refused(std::size_t bytes) {
+std::string echo_with_io_calls_refused(std::size_t bytes) {
   ::setenv("EDDY_BACKEND", "uring", 1);
   event_base* base = event_base_new();
   if (base == nullptr || std::string_view(event_base_get_method(base)) != "io_uring" ||
@@ -103,7 +104,9 @@ std::string echo_with_reads_refused(std::size_t bytes) {
   if (ours < 0) {
     return "no TCP pair";
   }
-  if (!eddy::test::refuse_calls_on_fd({SYS_read, SYS_readv, SYS_recvfrom, SYS_recvmsg}, ours, EPERM)) {
+  if (!eddy::test::refuse_calls_on_fd({SYS_read, SYS_readv, SYS_recvfrom, SYS_recvmsg, SYS_write, SYS_writev,
+                                       SYS_sendto, SYS_sendmsg},
+                                      ours, EPERM)) {
     return "seccomp filter refused";
   }
   bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
@@ -143,16 +146,16 @@ void expect_echo(std::size_t bytes) {
   if (!eddy::test::seccomp_supported()) {
     GTEST_SKIP() << "no seccomp audit arch for this CPU in the test";
   }
-  const std::string answer = eddy::test::answer_from_child([&] { return echo_with_reads_refused(bytes); }, 30s);
+  const std::string answer = eddy::test::answer_from_child([&] { return echo_with_io_calls_refused(bytes); }, 30s);
   if (answer == kNoCompletions) {
     GTEST_SKIP() << answer;
   }
   EXPECT_EQ(answer, "ok");
 }
 
-TEST(CompatBufferEventReceive, SmallEchoOnUringUsesNoReadSystemCall) { expect_echo(64); }
+TEST(CompatBufferEventRequests, SmallEchoOnUringUsesNoReadOrWriteSystemCall) { expect_echo(64); }
 
-TEST(CompatBufferEventReceive, FourMegabyteEchoOnUringUsesNoReadSystemCall) { expect_echo(4 * 1024 * 1024); }
+TEST(CompatBufferEventRequests, FourMegabyteEchoOnUringUsesNoReadOrWriteSystemCall) { expect_echo(4 * 1024 * 1024); }
 
 struct Reads {
   int calls = 0;
@@ -176,7 +179,7 @@ void run_for(event_base* base, std::chrono::milliseconds how_long) {
   }
 }
 
-TEST(CompatBufferEventReceive, DataThatArrivesWhileReadingIsDisabledWaitsForEnable) {
+TEST(CompatBufferEventRequests, DataThatArrivesWhileReadingIsDisabledWaitsForEnable) {
   event_base* base = event_base_new();
   ASSERT_NE(base, nullptr);
   const auto [ours, peer] = tcp_pair();
@@ -201,7 +204,7 @@ TEST(CompatBufferEventReceive, DataThatArrivesWhileReadingIsDisabledWaitsForEnab
   ::close(peer);
 }
 
-TEST(CompatBufferEventReceive, FreedWithDataHeldClosesTheSocketAtOnce) {
+TEST(CompatBufferEventRequests, FreedWithDataHeldClosesTheSocketAtOnce) {
   event_base* base = event_base_new();
   ASSERT_NE(base, nullptr);
   const auto [ours, peer] = tcp_pair();
@@ -226,6 +229,39 @@ TEST(CompatBufferEventReceive, FreedWithDataHeldClosesTheSocketAtOnce) {
   const ssize_t got = ::recv(peer, &byte, 1, 0);
   EXPECT_TRUE(got == 0 || (got < 0 && errno == ECONNRESET)) << got << " " << event_base_get_method(base);
   EXPECT_EQ(reads.calls, 0);
+  event_base_free(base);
+  ::close(peer);
+}
+
+void write_reply(bufferevent* bev, void* arg) {
+  evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+  bufferevent_write(bev, "reply", 5);
+  *static_cast<bool*>(arg) = true;
+}
+
+TEST(CompatBufferEventRequests, WhatACallbackWroteIsInTheKernelWhenTheLoopReturns) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  const auto [ours, peer] = tcp_pair();
+  ASSERT_GE(ours, 0);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  bool replied = false;
+  bufferevent_setcb(bev, write_reply, nullptr, nullptr, &replied);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  ASSERT_EQ(send_some(peer, "ask"), 3U);
+  const auto deadline = Clock::now() + 5s;
+  while (!replied && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE);
+  }
+  ASSERT_TRUE(replied);
+  // Out of the loop, and not entering it again: the reply must reach the
+  // peer all the same, as a write(2) inside the callback would have sent it.
+  pollfd p{peer, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 2000), 1) << event_base_get_method(base);
+  std::string got;
+  read_available(peer, got);
+  EXPECT_EQ(got, "reply");
+  bufferevent_free(bev);
   event_base_free(base);
   ::close(peer);
 }
