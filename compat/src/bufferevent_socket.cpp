@@ -197,12 +197,14 @@ void write_by_request(BufferEvent& b, bool connected) {
     return;
   }
   // The send was in flight whatever the program did since: writing may be
-  // off now, and then nothing more goes and no callback runs. A send that
-  // emptied the rate limit's bucket still calls back, as a write(2) does.
+  // off now, and then nothing more goes and no callback runs. (ev_write may
+  // have been deleted meanwhile; its activation added it back with its
+  // timeout, as a persistent event's run does.) A send that emptied the
+  // rate limit's bucket still calls back, as a write(2) does.
   const bool enabled = (b.bev.enabled & EV_WRITE) != 0;
-  if (b.output_buffer.size() == 0) {
+  if (b.output_buffer.size() == 0 || !enabled || b.write_suspended != 0) {
     b.del_event(&b.bev.ev_write);
-  } else if (enabled && b.write_suspended == 0) {
+  } else {
     if (!b.requests->send_output(b.output_buffer, eddy::compat::max_to_write(b))) {
       errno = ENOMEM;
       bufferevent_disable(&b.bev, EV_WRITE);
