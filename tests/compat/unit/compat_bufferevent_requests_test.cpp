@@ -5,8 +5,10 @@
 // and see the peer's EOF (io_uring's requests are not system calls). The
 // others hold on every backend: what arrives while reading is disabled
 // waits for bufferevent_enable, a bufferevent freed with a receive in
-// flight and data held closes its socket at once, and what a callback
-// wrote is in the kernel when event_base_loop returns.
+// flight and data held closes its socket at once, what a callback wrote
+// is in the kernel when event_base_loop returns, a flood never takes the
+// input past the high watermark, and a peer that stalls or resets while a
+// send waits for room gets the write timeout or the error.
 #include "support/child_answer.hpp"
 #include "support/seccomp.hpp"
 
@@ -20,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -264,6 +267,115 @@ TEST(CompatBufferEventRequests, WhatACallbackWroteIsInTheKernelWhenTheLoopReturn
   bufferevent_free(bev);
   event_base_free(base);
   ::close(peer);
+}
+
+struct Flood {
+  std::size_t received = 0;
+  std::size_t most_seen = 0;
+};
+
+void drain_some(bufferevent* bev, void* arg) {
+  auto& flood = *static_cast<Flood*>(arg);
+  evbuffer* input = bufferevent_get_input(bev);
+  flood.most_seen = std::max(flood.most_seen, evbuffer_get_length(input));
+  const std::size_t n = std::min<std::size_t>(evbuffer_get_length(input), 1000);  // slower than the peer
+  evbuffer_drain(input, n);
+  flood.received += n;
+}
+
+TEST(CompatBufferEventRequests, AFloodNeverTakesTheInputPastTheHighWatermark) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  const auto [ours, peer] = tcp_pair();
+  ASSERT_GE(ours, 0);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  Flood flood;
+  bufferevent_setcb(bev, drain_some, nullptr, nullptr, &flood);
+  constexpr std::size_t kHigh = 8192;
+  bufferevent_setwatermark(bev, EV_READ, 0, kHigh);
+  bufferevent_enable(bev, EV_READ);
+  const std::string data = pattern(2 * 1024 * 1024);
+  std::size_t sent = 0;
+  const auto deadline = Clock::now() + 20s;
+  // The callback leaves up to 1000 bytes behind each time, and is called
+  // again only when more comes: the last of them stay in the input.
+  evbuffer* input = bufferevent_get_input(bev);
+  while (flood.received + evbuffer_get_length(input) < data.size() && Clock::now() < deadline) {
+    sent += send_some(peer, std::string_view(data).substr(sent));
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(flood.received + evbuffer_get_length(input), data.size()) << event_base_get_method(base);
+  EXPECT_LE(flood.most_seen, kHigh) << event_base_get_method(base);
+  bufferevent_free(bev);
+  event_base_free(base);
+  ::close(peer);
+}
+
+struct Stall {
+  short what = 0;
+  int error = 0;
+};
+
+void note_what(bufferevent*, short what, void* arg) {
+  auto& stall = *static_cast<Stall*>(arg);
+  stall.what = what;
+  stall.error = EVUTIL_SOCKET_ERROR();
+}
+
+// A peer that reads nothing: the socket's buffers fill, and a send waits
+// for room (on uring, in the ring).
+std::pair<bufferevent*, int> stalled_writer(event_base* base, Stall& stall, const timeval* write_timeout) {
+  const auto [ours, peer] = tcp_pair();
+  if (ours < 0) {
+    return {nullptr, -1};
+  }
+  const int small = 4096;
+  ::setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_setcb(bev, nullptr, nullptr, note_what, &stall);
+  bufferevent_set_timeouts(bev, nullptr, write_timeout);
+  bufferevent_enable(bev, EV_WRITE);
+  const std::string data = pattern(8 * 1024 * 1024);
+  bufferevent_write(bev, data.data(), data.size());
+  return {bev, peer};
+}
+
+TEST(CompatBufferEventRequests, AStalledPeerGetsTheWriteTimeout) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  Stall stall;
+  const timeval timeout{0, 200000};
+  auto [bev, peer] = stalled_writer(base, stall, &timeout);
+  ASSERT_NE(bev, nullptr);
+  const auto deadline = Clock::now() + 10s;
+  while (stall.what == 0 && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE);
+  }
+  EXPECT_EQ(stall.what, BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT) << event_base_get_method(base);
+  EXPECT_GT(evbuffer_get_length(bufferevent_get_output(bev)), 0U);
+  bufferevent_free(bev);  // with a send still waiting for room: cancelled, the copy kept until the kernel lets go
+  event_base_free(base);
+  ::close(peer);
+}
+
+TEST(CompatBufferEventRequests, APeerThatResetsWhileASendWaitsGivesAnError) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  Stall stall;
+  auto [bev, peer] = stalled_writer(base, stall, nullptr);
+  ASSERT_NE(bev, nullptr);
+  run_for(base, 50ms);  // the buffers are full and a send waits
+  const linger reset{1, 0};
+  ::setsockopt(peer, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  ::close(peer);
+  const auto deadline = Clock::now() + 10s;
+  while (stall.what == 0 && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_NE(stall.what & BEV_EVENT_ERROR, 0) << stall.what << " " << event_base_get_method(base);
+  EXPECT_TRUE(stall.error == ECONNRESET || stall.error == EPIPE) << stall.error << " " << event_base_get_method(base);
+  bufferevent_free(bev);
+  event_base_free(base);
 }
 
 }  // namespace
