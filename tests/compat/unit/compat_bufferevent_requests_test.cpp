@@ -378,4 +378,43 @@ TEST(CompatBufferEventRequests, APeerThatResetsWhileASendWaitsGivesAnError) {
   event_base_free(base);
 }
 
+struct FreedInCallback {
+  bool freed = false;
+  int fd = -1;
+};
+
+void free_in_write_callback(bufferevent* bev, void* arg) {
+  auto& freed = *static_cast<FreedInCallback*>(arg);
+  freed.fd = bufferevent_getfd(bev);
+  bufferevent_free(bev);
+  freed.freed = true;
+}
+
+TEST(CompatBufferEventRequests, FreedInItsWriteCallbackWithASendWaitingForRoom) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  Stall stall;
+  auto [bev, peer] = stalled_writer(base, stall, nullptr);
+  ASSERT_NE(bev, nullptr);
+  // Called back once the output falls to 7 MiB: a send is in the ring then
+  // (on uring), waiting for room the peer never makes, and the free must
+  // leave its memory to the loop until the kernel lets go of it (ASan
+  // checks the rest).
+  FreedInCallback freed;
+  bufferevent_setwatermark(bev, EV_WRITE, 7 * 1024 * 1024, 0);
+  bufferevent_setcb(bev, nullptr, free_in_write_callback, note_what, &freed);
+  const auto deadline = Clock::now() + 10s;
+  while (!freed.freed && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    std::string sink;
+    read_available(peer, sink);  // a little room now and then, so the output falls
+  }
+  ASSERT_TRUE(freed.freed) << event_base_get_method(base);
+  run_for(base, 20ms);  // the cancelled send's last event, and its copy freed
+  EXPECT_EQ(::fcntl(freed.fd, F_GETFD), -1) << "the socket is still open";
+  EXPECT_EQ(stall.what, 0);
+  event_base_free(base);
+  ::close(peer);
+}
+
 }  // namespace
