@@ -216,9 +216,9 @@ void LoopCore::run_timers() {
 
 void LoopCore::run_ready() {
   // Completions first: what a receive brought is what a read on readiness
-  // would have found, and reads come before writes on one fd (the compat
-  // layer's socket bufferevents receive by completion and wait for
-  // writability by poll; libevent runs their read callback first).
+  // would have found, and reads come before writes on one fd (a compat
+  // socket bufferevent that is connecting receives by completion and
+  // waits for writability by poll; libevent runs its read callback first).
   if (completions_ != nullptr) {
     run_completed();
   }

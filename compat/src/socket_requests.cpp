@@ -99,6 +99,13 @@ void SocketRequests::sync_receive() noexcept {
 
 void SocketRequests::on_ready(detail::IoHandle& handle, unsigned events) {
   auto& requests = static_cast<SocketRequests&>(handle);
+  // A send's drain runs the output's change callbacks, which may free the
+  // bufferevent: held until this completion is dealt with (the last
+  // reference then destroys it, and `requests` with it, after we are done).
+  const BufferEventHold hold(requests.b_);
+  if (!hold.alive()) {
+    return;
+  }
   if ((events & detail::kSendDone) != 0U) {
     requests.on_sent(requests.core_.completion().result);
   } else {
@@ -242,12 +249,20 @@ void SocketRequests::on_sent(int result) noexcept {
     // A probe (probe_writable): reported once this iteration's completions
     // and readiness events are in, so that a receive completed in the same
     // wait is read first, as readiness orders a socket's read before its
-    // write. Nothing of the program's runs before the loop's deferred
-    // tasks, so `this` is still there then.
+    // write. Another bufferevent's output callback may free this one
+    // before then: the task holds a reference (the loop runs its deferred
+    // tasks in the same iteration, so the reference is not kept).
     probe_ordered_ = true;
+    b_.hold();
     core_.defer([this] {
+      BufferEvent& b = b_;
+      const BufferEventHold hold(b);
+      b.release();  // the task's; `hold` keeps one to the end
+      if (!hold.alive()) {
+        return;
+      }
       probe_ordered_ = false;
-      b_.bev.ev_base->activate(&b_.bev.ev_write, EV_WRITE, 1);
+      b.bev.ev_base->activate(&b.bev.ev_write, EV_WRITE, 1);
     });
     return;
   }

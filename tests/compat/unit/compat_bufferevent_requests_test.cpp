@@ -182,17 +182,24 @@ void run_for(event_base* base, std::chrono::milliseconds how_long) {
   }
 }
 
+// A socket bufferevent that read for a while and then stopped: on uring
+// its receive was in the ring when reading was disabled.
+bufferevent* read_then_stop(event_base* base, int fd, Reads& reads) {
+  bufferevent* bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_setcb(bev, collect_read, nullptr, nullptr, &reads);
+  bufferevent_enable(bev, EV_READ);
+  run_for(base, 20ms);  // the receive is in the ring by now
+  bufferevent_disable(bev, EV_READ);
+  return bev;
+}
+
 TEST(CompatBufferEventRequests, DataThatArrivesWhileReadingIsDisabledWaitsForEnable) {
   event_base* base = event_base_new();
   ASSERT_NE(base, nullptr);
   const auto [ours, peer] = tcp_pair();
   ASSERT_GE(ours, 0);
-  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
   Reads reads;
-  bufferevent_setcb(bev, collect_read, nullptr, nullptr, &reads);
-  bufferevent_enable(bev, EV_READ);
-  run_for(base, 20ms);  // the receive is in the ring by now
-  bufferevent_disable(bev, EV_READ);
+  bufferevent* bev = read_then_stop(base, ours, reads);
   ASSERT_EQ(send_some(peer, "while disabled"), 14U);
   run_for(base, 50ms);
   EXPECT_EQ(reads.calls, 0) << event_base_get_method(base);
@@ -212,12 +219,8 @@ TEST(CompatBufferEventRequests, FreedWithDataHeldClosesTheSocketAtOnce) {
   ASSERT_NE(base, nullptr);
   const auto [ours, peer] = tcp_pair();
   ASSERT_GE(ours, 0);
-  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
   Reads reads;
-  bufferevent_setcb(bev, collect_read, nullptr, nullptr, &reads);
-  bufferevent_enable(bev, EV_READ);
-  run_for(base, 20ms);
-  bufferevent_disable(bev, EV_READ);
+  bufferevent* bev = read_then_stop(base, ours, reads);
   ASSERT_EQ(send_some(peer, "held"), 4U);
   run_for(base, 20ms);  // on uring the receive has brought it by now
   bufferevent_enable(bev, EV_READ);  // a receive in flight again, or the held bytes waiting for the callback
@@ -413,6 +416,38 @@ TEST(CompatBufferEventRequests, FreedInItsWriteCallbackWithASendWaitingForRoom) 
   run_for(base, 20ms);  // the cancelled send's last event, and its copy freed
   EXPECT_EQ(::fcntl(freed.fd, F_GETFD), -1) << "the socket is still open";
   EXPECT_EQ(stall.what, 0);
+  event_base_free(base);
+  ::close(peer);
+}
+
+void free_when_drained(evbuffer*, const evbuffer_cb_info* info, void* arg) {
+  auto** bev = static_cast<bufferevent**>(arg);
+  if (info->n_deleted != 0 && *bev != nullptr) {
+    bufferevent_free(*bev);
+    *bev = nullptr;
+  }
+}
+
+TEST(CompatBufferEventRequests, FreedByItsOutputCallbackWhenASendCompletes) {
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+  const auto [ours, peer] = tcp_pair();
+  ASSERT_GE(ours, 0);
+  bufferevent* bev = bufferevent_socket_new(base, ours, BEV_OPT_CLOSE_ON_FREE);
+  // The program's own callback on the output frees the bufferevent as soon
+  // as a write takes bytes out (on uring: inside the send's completion).
+  ASSERT_NE(evbuffer_add_cb(bufferevent_get_output(bev), free_when_drained, &bev), nullptr);
+  bufferevent_enable(bev, EV_WRITE);
+  bufferevent_write(bev, "bye", 3);
+  const auto deadline = Clock::now() + 5s;
+  while (bev != nullptr && Clock::now() < deadline) {
+    event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(bev, nullptr) << event_base_get_method(base);
+  run_for(base, 20ms);
+  std::string got;
+  read_available(peer, got);
+  EXPECT_EQ(got, "bye");
   event_base_free(base);
   ::close(peer);
 }
